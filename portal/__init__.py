@@ -1,0 +1,172 @@
+"""The portal's application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal import config as settings
+
+AREAS = [
+    # (module with a blueprint `bp`); later areas add themselves here.
+    "portal.dashboard",
+    "portal.auth",
+    "portal.accounts",
+    "portal.institutions",
+    "portal.admin",
+]
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(settings.PROJECT_ROOT / "templates"),
+        static_folder=str(settings.PROJECT_ROOT / "static"),
+        instance_path=str(settings.PROJECT_ROOT / "instance"),
+    )
+    values = settings.load(overrides)
+    app.config.update(values)
+    app.config.update(settings.flask_config(values))
+    app.config.update({k: v for k, v in (overrides or {}).items() if k not in values})
+    app.secret_key = settings.secret_key(values, Path(app.instance_path))
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True)
+
+    if values["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = values["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    _init_extensions(app)
+    _register_areas(app)
+    _register_errors(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import i18n, jobs, security
+    from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says why on its own
+    login_manager.session_protection = None  # sessions end by token rotation instead
+    security.init_app(app)
+    i18n.init_app(app)
+    jobs.init_app(app)
+
+    from portal.auth.twofactor_routes import enforce_staff_2fa
+
+    app.before_request(enforce_staff_2fa)
+
+    @app.context_processor
+    def _navigation():  # noqa: ANN202
+        from flask_login import current_user
+
+        from portal.dashboard.registry import nav_for
+
+        return {"nav_links": nav_for(current_user)}
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic) sees all tables."""
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
+MODEL_MODULES = [
+    "portal.accounts.models",
+    "portal.institutions.models",
+    "portal.audit.models",
+    "portal.notify.models",
+    "portal.auth.tokens",
+    "portal.storage.models",
+]
+
+
+def _register_areas(app: Flask) -> None:
+    import importlib
+
+    for name in AREAS:
+        area = importlib.import_module(name)
+        for views in getattr(area, "VIEWS", []):
+            importlib.import_module(f"{name}.{views}")
+        app.register_blueprint(area.bp)
+
+
+def _register_errors(app: Flask) -> None:
+    from portal.extensions import db
+
+    def page(template: str, status: int):  # noqa: ANN202
+        def handler(_error):  # noqa: ANN001, ANN202
+            db.session.rollback()
+            return render_template(template), status
+        return handler
+
+    for status in (400, 403, 404, 405, 410, 413, 500):
+        app.register_error_handler(status, page(f"errors/{status}.html", status))
+
+    from flask_wtf.csrf import CSRFError
+
+    app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    """WAL and foreign keys on SQLite; busy_timeout so writers queue instead of failing.
+
+    The driver's own transaction handling is switched off so that `_sqlite_begin` decides
+    how each transaction starts.
+    """
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:  # noqa: ANN001
+    """On SQLite, writing requests (and commands and jobs) take the write lock at BEGIN.
+
+    A deferred transaction that has read and then writes fails at once with "database is
+    locked" when another writer committed in between (WAL snapshots cannot be upgraded).
+    BEGIN IMMEDIATE makes writers queue (busy_timeout) and keeps read-then-write rules
+    correct; GET requests stay deferred so reading never waits for writers.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    from flask import has_request_context, request
+
+    reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

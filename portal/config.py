@@ -1,0 +1,132 @@
+"""Every setting of the portal, read from PORTAL_* environment variables.
+
+Defaults suit the embedded mode (SQLite + files under uploads/, no other service). The
+README's settings table is generated from SETTINGS below, so this is the one place to add
+a setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # Flask config key; the environment variable is PORTAL_<name>
+    default: Any
+    help: str
+    kind: type = str
+    secret: bool = False
+
+
+SETTINGS: list[Setting] = [
+    Setting("SECRET_KEY", None, "Signs sessions and tokens. Required in production; the "
+            "embedded mode keeps a random one in instance/secret_key.", secret=True),
+    Setting("PRODUCTION", False, "Production flag: refuses demo data and a missing "
+            "SECRET_KEY, sets Secure cookies and HSTS.", bool),
+    Setting("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'portal.db'}",
+            "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/portal."),
+    Setting("STORAGE", "local", "File storage backend: local or s3."),
+    Setting("STORAGE_LOCAL_ROOT", str(PROJECT_ROOT / "uploads"), "Folder of the local backend."),
+    Setting("S3_BUCKET", "portal", "S3 bucket."),
+    Setting("S3_ENDPOINT_URL", "", "S3 endpoint the server talks to (empty: AWS)."),
+    Setting("S3_PUBLIC_ENDPOINT_URL", "", "Endpoint used in presigned download URLs given "
+            "to browsers (empty: same as S3_ENDPOINT_URL)."),
+    Setting("S3_REGION", "us-east-1", "S3 region."),
+    Setting("S3_ACCESS_KEY_ID", "", "S3 access key.", secret=True),
+    Setting("S3_SECRET_ACCESS_KEY", "", "S3 secret key.", secret=True),
+    Setting("S3_CREATE_BUCKET", False, "Create the bucket at start if missing.", bool),
+    Setting("SMTP_HOST", "", "SMTP server; empty keeps mail in the outbox for staff to read."),
+    Setting("SMTP_PORT", 25, "SMTP port.", int),
+    Setting("SMTP_USERNAME", "", "SMTP user.", secret=True),
+    Setting("SMTP_PASSWORD", "", "SMTP password.", secret=True),
+    Setting("SMTP_STARTTLS", False, "Use STARTTLS.", bool),
+    Setting("SMTP_SSL", False, "Use implicit TLS (port 465).", bool),
+    Setting("MAIL_FROM", "Medical Training Program <no-reply@example.org>", "Sender address."),
+    Setting("MAIL_MAX_ATTEMPTS", 8, "Send attempts before a mail is marked failed.", int),
+    Setting("REDIS_URL", "", "Redis for the job queue and the rate-limit store; empty: "
+            "jobs run in-process after the commit and limits are kept in memory."),
+    Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mailed links."),
+    Setting("TRUSTED_HOSTS", "", "Comma-separated host names accepted (empty: any)."),
+    Setting("PROXY_FIX", 0, "Number of proxies in front (sets ProxyFix); 0: none.", int),
+    Setting("IDLE_TIMEOUT_MINUTES", 30, "Sign out after this long without a request.", int),
+    Setting("SESSION_HOURS", 12, "Longest session, idle or not.", int),
+    Setting("REQUIRE_2FA_STAFF", False, "Staff must enrol a second factor.", bool),
+    Setting("LOGIN_LIMIT", "5 per minute;20 per hour", "Login attempts per account and per IP."),
+    Setting("TOKEN_HOURS", 2, "Life of password-reset links.", int),
+    Setting("INVITE_DAYS", 7, "Life of invitation links.", int),
+    Setting("DEFAULT_TIMEZONE", "Asia/Tokyo", "Time zone when none is known."),
+    Setting("MAX_UPLOAD_MB", 25, "Largest single upload request.", int),
+]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    if setting.kind is bool:
+        return raw.strip().lower() in _TRUE
+    if setting.kind is int:
+        return int(raw)
+    return raw
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings from the environment, then overrides (tests pass theirs here)."""
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = os.environ.get(f"PORTAL_{s.name}")
+        values[s.name] = s.default if raw is None else _parse(s, raw)
+    values.update(overrides or {})
+    return values
+
+
+def flask_config(values: dict[str, Any]) -> dict[str, Any]:
+    """Translate portal settings into what Flask and its extensions read."""
+    from datetime import timedelta
+
+    production = values["PRODUCTION"]
+    redis = values["REDIS_URL"]
+    return {
+        "SQLALCHEMY_DATABASE_URI": values["DATABASE_URL"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "portal_session",
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=values["SESSION_HOURS"]),
+        "MAX_CONTENT_LENGTH": None,  # uploads enforce their own limits while streaming
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own lifetime
+        "RATELIMIT_STORAGE_URI": redis or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_STRATEGY": "moving-window",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "TRUSTED_HOSTS": [h.strip() for h in values["TRUSTED_HOSTS"].split(",") if h.strip()]
+        or None,
+    }
+
+
+def secret_key(values: dict[str, Any], instance_path: Path) -> str:
+    """The configured key; in the embedded mode a random one kept on disk."""
+    if values["SECRET_KEY"]:
+        return values["SECRET_KEY"]
+    if values["PRODUCTION"]:
+        raise RuntimeError("PORTAL_SECRET_KEY must be set when PORTAL_PRODUCTION is on")
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+LANGUAGES = {"en": "English", "ja": "日本語"}

@@ -1,0 +1,8 @@
+"""Blueprint of the area; views live in the modules listed in VIEWS."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+# View modules, imported by create_app() once every area's services exist.
+VIEWS = ['routes']

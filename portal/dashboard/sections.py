@@ -1,0 +1,36 @@
+"""The foundation's dashboard sections: what staff have waiting, who a nominator is with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role
+from portal.dashboard.registry import register_section
+from portal.extensions import db
+from portal.institutions.models import Institution, InstitutionStatus
+from portal.notify.models import MailStatus, OutboxMessage
+
+
+def _staff(user: Any) -> dict[str, Any]:
+    pending = db.session.scalar(select(func.count(Institution.id)).where(
+        Institution.status == InstitutionStatus.REQUESTED))
+    mail = dict(db.session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_([MailStatus.HELD, MailStatus.FAILED]))
+        .group_by(OutboxMessage.status)).all())
+    return {"pending_requests": pending, "held_mail": mail.get(MailStatus.HELD, 0),
+            "failed_mail": mail.get(MailStatus.FAILED, 0)}
+
+
+def _nominator(user: Any) -> dict[str, Any]:
+    institution = db.session.get(Institution, user.institution_id) \
+        if user.institution_id else None
+    return {"institution": institution}
+
+
+register_section(Role.STAFF, 10, "dashboard/_staff.html", _staff)
+register_section(Role.NOMINATOR, 10, "dashboard/_nominator.html", _nominator)
+register_section(Role.REVIEWER, 10, "dashboard/_reviewer.html", lambda user: {})
+register_section(Role.ALUMNUS, 10, "dashboard/_alumnus.html", lambda user: {})

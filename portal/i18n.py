@@ -1,0 +1,119 @@
+"""Language and time zone of the viewer, and the filters that show times in them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale
+from flask import Flask, current_app, g, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from portal.config import LANGUAGES
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+LANG_COOKIE = "portal_lang"
+TZ_COOKIE = "portal_tz"  # set by static/js/portal.js from the browser's own zone
+
+
+def valid_timezone(name: str | None) -> bool:
+    if not name or name not in _zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+_ZONES: set[str] | None = None
+
+
+def _zones() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones()
+    return _ZONES
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(z, z.replace("_", " ")) for z in sorted(_zones()) if "/" in z]
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def viewer_timezone() -> ZoneInfo:
+    """Profile first, then the institution's zone, then the browser's, then the default."""
+    if "viewer_tz" in g:
+        return g.viewer_tz
+    name = None
+    if current_user and current_user.is_authenticated:
+        name = current_user.timezone
+        if not name and current_user.institution_id:
+            from portal.institutions.models import Institution
+            from portal.extensions import db
+
+            inst = db.session.get(Institution, current_user.institution_id)
+            name = inst.timezone if inst else None
+    if not valid_timezone(name):
+        name = request.cookies.get(TZ_COOKIE)
+    if not valid_timezone(name):
+        name = current_app.config["DEFAULT_TIMEZONE"]
+    g.viewer_tz = ZoneInfo(name)
+    return g.viewer_tz
+
+
+def select_timezone() -> str:
+    return str(viewer_timezone())
+
+
+def local_dt(value: datetime | None, fmt: str = "medium", zone: str | None = None) -> str:
+    """A UTC datetime in the viewer's zone (or `zone`), with the zone's abbreviation."""
+    if value is None:
+        return ""
+    tz = ZoneInfo(zone) if zone else viewer_timezone()
+    local = value.astimezone(tz)
+    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} {local:%Z}"
+
+
+def tokyo_dt(value: datetime | None, fmt: str = "medium") -> str:
+    return local_dt(value, fmt, "Asia/Tokyo")
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    locale = get_locale() or Locale("en")
+    return locale.territories.get(code.upper(), code)
+
+
+def country_choices() -> list[tuple[str, str]]:
+    locale = get_locale() or Locale("en")
+    names = {
+        code: name for code, name in locale.territories.items()
+        if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
+    }
+    return sorted(names.items(), key=lambda kv: kv[1])
+
+
+def iso_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["local_dt"] = local_dt
+    app.jinja_env.filters["tokyo_dt"] = tokyo_dt
+    app.jinja_env.filters["country_name"] = country_name
+
+    @app.context_processor
+    def _i18n_context():  # noqa: ANN202
+        return {"LANGUAGES": LANGUAGES, "current_locale": str(get_locale() or "en"),
+                "viewer_tz": lambda: str(viewer_timezone())}

@@ -1,0 +1,89 @@
+"""Putting mail in the outbox. Every message is rendered in its recipient's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+
+from portal import jobs
+from portal.extensions import db
+from portal.notify.models import MailStatus, OutboxAttachment, OutboxMessage
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def queue_mail(
+    to: str,
+    template: str,
+    *,
+    subject: str,
+    language: str | None = None,
+    review: bool = False,
+    attachments: list[Attachment] | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Render `templates/email/<template>.txt` (+ `.html` if present) and queue it.
+
+    `subject` is a `lazy_gettext(...)` string (with its own variables), so it is
+    translated here in the recipient's language. Mails with `review=True` wait for
+    a staff member to release them. Sending happens after the commit, outside the request.
+    """
+    language = language or "en"
+    with force_locale(language):
+        subject_text = str(subject)
+        text = render_template(f"email/{template}.txt", **context)
+        html = _render_optional(f"email/{template}.html", **context) or render_template(
+            "email/_layout.html", text=text, subject=subject_text, language=language)
+    message = OutboxMessage(
+        to_addr=to.strip().lower(), subject=subject_text, body_text=text, body_html=html,
+        language=language, template=template, review_required=review,
+        status=MailStatus.HELD if review else MailStatus.QUEUED,
+    )
+    message.attachments = [
+        OutboxAttachment(filename=a.filename, content_type=a.content_type, data=a.data)
+        for a in attachments or []
+    ]
+    db.session.add(message)
+    db.session.flush()
+    if not review:
+        jobs.enqueue("portal.notify.jobs.send_message", message.id)
+    return message
+
+
+def _render_optional(name: str, **context: Any) -> str | None:
+    from flask import current_app
+    from jinja2 import TemplateNotFound
+
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return None
+    return render_template(name, **context)
+
+
+def release(message: OutboxMessage, user_id: int) -> None:
+    """Staff reviewed a held message: let it go."""
+    if message.status != MailStatus.HELD:
+        return
+    message.status = MailStatus.QUEUED
+    message.released_by_id = user_id
+    jobs.enqueue("portal.notify.jobs.send_message", message.id)
+
+
+def retry(message: OutboxMessage) -> None:
+    if message.status != MailStatus.FAILED:
+        return
+    from portal.db import utcnow
+
+    message.status = MailStatus.QUEUED
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    jobs.enqueue("portal.notify.jobs.send_message", message.id)

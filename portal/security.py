@@ -1,0 +1,70 @@
+"""Response headers, idle timeout and safe redirects: the baseline every page gets."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; media-src 'self' blob:; object-src 'none'; "
+    "frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(target: str | None, default: str = "main.dashboard") -> str:
+    return target if is_safe_next(target) else url_for(default)
+
+
+def _set_headers(response: Response) -> Response:
+    headers = response.headers
+    # Views that serve inline previews set their own stricter policy (sandbox).
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+    if current_app.config.get("PRODUCTION"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user.is_authenticated:
+        # Pages with personal data must not stay in shared caches or the back button.
+        headers.setdefault("Cache-Control", "no-store")
+    headers.add("Vary", "HX-Request")
+    return response
+
+
+def _idle_timeout():  # noqa: ANN202
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    last = session.get("seen")
+    if last is not None and now - int(last) > limit:
+        logout_user()
+        session.clear()
+        from flask import flash
+        from flask_babel import gettext
+
+        flash(gettext("You were signed out after a period of inactivity."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["seen"] = now
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_set_headers)
+    app.before_request(_idle_timeout)

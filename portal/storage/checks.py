@@ -1,0 +1,327 @@
+"""Content checks for uploaded files, by content and never by name (no Flask needed).
+
+PDFs are stored as sent once they parse strictly and carry no active content; images
+are decoded and re-encoded, which drops EXIF (GPS, camera, owner) and any payload hidden
+after the image data.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from dataclasses import dataclass
+from typing import IO, BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from portal.storage.base import CHUNK
+
+log = logging.getLogger(__name__)
+
+MAX_PIXELS = 60_000_000  # a 600 dpi A4 scan is 35 MP; more is a bomb or a mistake
+MAX_PDF_OBJECTS = 500_000
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class Kind:
+    content_type: str
+    extension: str
+    short: str  # how the type is named in messages ("PDF")
+
+
+KINDS = {
+    "pdf": Kind("application/pdf", ".pdf", "PDF"),
+    "jpeg": Kind("image/jpeg", ".jpg", "JPEG"),
+    "png": Kind("image/png", ".png", "PNG"),
+}
+_LONG_NAMES = {"pdf": _l("PDF document"), "jpeg": _l("JPEG image"), "png": _l("PNG image")}
+_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG"}
+
+# Keys and name values that make a PDF do something when opened or clicked: scripts,
+# actions, launching programs, attachments, Flash/3D media and XFA forms.
+ACTIVE_KEYS = frozenset({
+    "/JS", "/JavaScript", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles",
+    "/EmbeddedFile", "/RichMedia", "/XFA",
+})
+ACTIVE_VALUES = frozenset({
+    "/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/GoToE", "/ImportData",
+    "/SubmitForm",
+})
+_ACTIVE_NAMES = ACTIVE_KEYS | ACTIVE_VALUES
+
+
+class FileRejected(Exception):
+    """An upload that is refused; message is shown to the user as it is."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class FileTooLarge(FileRejected):
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(_l(
+            "This file is larger than the limit of %(limit)s. Please upload a smaller file.",
+            limit=f"{max_bytes / (1024 * 1024):g} MB",
+        ))
+
+
+@dataclass
+class CheckedFile:
+    kind: str
+    content_type: str
+    extension: str
+    fileobj: IO[bytes]  # what to store, positioned at 0
+    pages: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+def spool_limited(stream: BinaryIO, max_bytes: int) -> tempfile.SpooledTemporaryFile[bytes]:
+    """Copy stream into a temporary file (memory up to 1 MiB), refusing more than max_bytes.
+
+    Reads at most max_bytes + 1 bytes: a client sending gigabytes is cut off at the
+    limit instead of being read to the end.
+    """
+    out = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
+    total = 0
+    try:
+        while data := stream.read(min(CHUNK, max_bytes + 1 - total)):
+            total += len(data)
+            if total > max_bytes:
+                raise FileTooLarge(max_bytes)
+            out.write(data)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def _accepted(allowed: set[str]) -> str:
+    return ", ".join(KINDS[k].short for k in KINDS if k in allowed)
+
+
+def sniff(head: bytes) -> str | None:
+    """The kind announced by the first bytes (confirmed later by parsing)."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def inspect_file(fileobj: IO[bytes], allowed: set[str]) -> CheckedFile:
+    """Decide what fileobj is and whether it may be stored; raise FileRejected if not."""
+    if not allowed or not set(allowed) <= KINDS.keys():
+        raise ValueError(f"allowed must be a non-empty subset of {sorted(KINDS)}")
+    fileobj.seek(0)
+    head = fileobj.read(16)
+    fileobj.seek(0)
+    if not head:
+        raise FileRejected(_l("The file is empty."))
+    kind = sniff(head)
+    if kind is None:
+        raise FileRejected(_l(
+            "This file type is not accepted. Please upload one of: %(kinds)s.",
+            kinds=_accepted(allowed),
+        ))
+    if kind not in allowed:
+        raise FileRejected(_l(
+            "This file is a %(found)s, which is not accepted here. "
+            "Please upload one of: %(kinds)s.",
+            found=_LONG_NAMES[kind], kinds=_accepted(allowed),
+        ))
+    if kind == "pdf":
+        return _check_pdf(fileobj)
+    return _reencode_image(fileobj, kind)
+
+
+# -- PDF -------------------------------------------------------------------------------
+
+_PDF_UNREADABLE = _l(
+    "This PDF could not be read; it may be damaged. "
+    "Please save or scan it again and upload the new file."
+)
+_PDF_ACTIVE = _l(
+    "This PDF contains scripts, automatic actions or embedded files, which are not "
+    "accepted. Please print it to a new PDF (or scan it) and upload that file."
+)
+
+
+def _check_pdf(fileobj: IO[bytes]) -> CheckedFile:
+    found = scan_raw_names(fileobj)
+    fileobj.seek(0)
+    try:
+        reader = PdfReader(fileobj, strict=True)
+        if reader.is_encrypted:
+            raise FileRejected(_l(
+                "This PDF is protected by a password or encrypted. "
+                "Please upload a copy without protection."
+            ))
+        pages = len(reader.pages)
+        found = found or find_active_content(reader)
+    except FileRejected:
+        raise
+    except Exception as e:  # pypdf raises many kinds of errors on malformed input
+        log.info("PDF refused as unreadable: %r", e)
+        raise FileRejected(_PDF_UNREADABLE) from e
+    if found:
+        log.info("PDF refused for active content: %s", found)
+        raise FileRejected(_PDF_ACTIVE)
+    if pages == 0:
+        raise FileRejected(_l("This PDF has no pages."))
+    fileobj.seek(0)
+    kind = KINDS["pdf"]
+    return CheckedFile("pdf", kind.content_type, kind.extension, fileobj, pages=pages)
+
+
+def find_active_content(reader: PdfReader) -> str | None:
+    """Walk every object reachable from the trailer; return the first active name found.
+
+    Iterative with a visited set, so reference cycles and deep nesting cannot recurse.
+    """
+    stack: list[object] = [reader.trailer]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise ValueError("too many objects")
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):  # stream objects too
+            for key, value in obj.items():  # raw values: references stay unresolved here
+                if key in ACTIVE_KEYS:
+                    return str(key)
+                stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+        elif isinstance(obj, NameObject) and obj in ACTIVE_VALUES:
+            return str(obj)
+    return None
+
+
+# A name token, or the keyword that starts stream data (skipped: compressed bytes would
+# otherwise match short names like /JS or /AA by chance every few megabytes).
+_TOKEN = re.compile(
+    rb"/(?P<name>[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)|(?<![A-Za-z])stream(?:\r\n|\n|\r)"
+)
+_ENDSTREAM = re.compile(rb"endstream")
+_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+_OVERLAP = 256
+
+
+def _decode_name(raw: bytes) -> str:
+    """/J#61vaScript is /JavaScript to a PDF reader, so it must be to us."""
+    return "/" + _HEX.sub(lambda m: bytes([int(m[1], 16)]), raw).decode("latin-1")
+
+
+def scan_raw_names(fileobj: IO[bytes]) -> str | None:
+    """Search the raw bytes outside streams for active names, in chunks.
+
+    Catches objects the parser would not reach (e.g. left out of the xref table but
+    found by a lenient viewer's repair). A token cut by a chunk boundary is carried
+    over to the next round instead of being judged half-read.
+    """
+    fileobj.seek(0)
+    carry, in_stream = b"", False
+    while True:
+        chunk = fileobj.read(CHUNK)
+        last = not chunk
+        buf, pos = carry + chunk, 0
+        while True:
+            if in_stream:
+                m = _ENDSTREAM.search(buf, pos)
+                if m is None:
+                    pos = max(pos, len(buf) - _OVERLAP)
+                    break
+                in_stream, pos = False, m.end()
+                continue
+            m = _TOKEN.search(buf, pos)
+            if m is None:
+                pos = max(pos, len(buf) - _OVERLAP)
+                break
+            if m.end() == len(buf) and not last:
+                pos = max(m.start(), len(buf) - _OVERLAP)
+                break
+            pos = m.end()
+            if m["name"] is None:
+                in_stream = True
+            elif (name := _decode_name(m["name"])) in _ACTIVE_NAMES:
+                return name
+        if last:
+            return None
+        carry = buf[pos:]
+
+
+# -- images ----------------------------------------------------------------------------
+
+_IMAGE_UNREADABLE = _l(
+    "This image could not be read; it may be damaged. "
+    "Please save it again and upload the new file."
+)
+
+
+def _reencode_image(fileobj: IO[bytes], kind: str) -> CheckedFile:
+    too_big = FileRejected(_l(
+        "This image is too large (more than %(mp)s megapixels). "
+        "Please reduce its resolution and upload it again.",
+        mp=MAX_PIXELS // 1_000_000,
+    ))
+    formats = [_PIL_FORMATS[kind]]
+    try:
+        # Image.open reads only the header: check the size before decoding anything.
+        with Image.open(fileobj, formats=formats) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise too_big
+            img.verify()
+        fileobj.seek(0)  # verify() leaves the image unusable; decode it afresh
+        with Image.open(fileobj, formats=formats) as img:
+            img.load()
+            clean = ImageOps.exif_transpose(img)  # a copy, turned the way the camera meant
+        out = _encode(clean, kind)
+    except FileRejected:
+        raise
+    except Image.DecompressionBombError as e:
+        raise too_big from e
+    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError... on bad data
+        log.info("image refused as unreadable: %r", e)
+        raise FileRejected(_IMAGE_UNREADABLE) from e
+    info = KINDS[kind]
+    return CheckedFile(
+        kind, info.content_type, info.extension, out, width=clean.width, height=clean.height
+    )
+
+
+def _encode(img: Image.Image, kind: str) -> tempfile.SpooledTemporaryFile[bytes]:
+    # Pillow copies some metadata (comments, ICC profile, text) from info when saving;
+    # keep only PNG palette transparency, which is part of the picture.
+    img.info = {k: v for k, v in img.info.items() if k == "transparency" and kind == "png"}
+    out = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
+    try:
+        if kind == "jpeg":
+            if img.mode not in ("L", "RGB"):
+                img = img.convert("RGB")
+            img.save(out, "JPEG", quality=JPEG_QUALITY)
+        else:
+            img.save(out, "PNG")
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out

@@ -1,0 +1,281 @@
+"""Storage in an S3-compatible bucket (AWS, MinIO, Ceph, R2...) through boto3."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from portal.storage.base import (
+    CHUNK,
+    HashingReader,
+    InvalidKey,
+    NotFound,
+    Storage,
+    clamp_expiry,
+    content_disposition,
+    validate_key,
+    validate_part_number,
+)
+
+# put() sends files above this size as a multipart upload of parts this big. Each part
+# is spooled to a temporary file first (botocore needs its length), so memory stays at
+# one chunk whatever the file size.
+PUT_PART_SIZE = 8 * 1024 * 1024
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class _Spooled:
+    """A part read from a stream into a temporary file (memory up to one chunk)."""
+
+    def __init__(self, stream: BinaryIO | HashingReader, limit: int | None) -> None:
+        self.file = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
+        self.size = 0
+        while limit is None or self.size < limit:
+            want = CHUNK if limit is None else min(CHUNK, limit - self.size)
+            data = stream.read(want)
+            if not data:
+                break
+            self.file.write(data)
+            self.size += len(data)
+        self.file.seek(0)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class S3Storage(Storage):
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        public_endpoint_url: str | None = None,
+        create_bucket: bool = False,
+    ) -> None:
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url or None
+        self.public_endpoint_url = public_endpoint_url or self.endpoint_url
+        self.region = region or None
+        credentials = {
+            "aws_access_key_id": access_key or None,
+            "aws_secret_access_key": secret_key or None,
+        }
+        self._client = self._make_client(self.endpoint_url, credentials)
+        # Browsers get URLs signed for the public host name, which may differ from the
+        # one the server uses (e.g. http://minio:9000 inside docker vs files.example.org).
+        # The host is part of the signature, so a separate client is needed.
+        self._public = (
+            self._client
+            if self.public_endpoint_url == self.endpoint_url
+            else self._make_client(self.public_endpoint_url, credentials)
+        )
+        if create_bucket:
+            self._ensure_bucket()
+
+    def __repr__(self) -> str:
+        return f"S3Storage(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
+
+    def _make_client(self, endpoint_url: str | None, credentials: dict[str, Any]) -> Any:
+        config = Config(
+            signature_version="s3v4",
+            # Path style works with every S3-compatible server and with "localhost";
+            # AWS itself (no endpoint) keeps the default virtual-host style.
+            s3={"addressing_style": "path"} if endpoint_url else {},
+            # boto3's default CRC checksums break several S3-compatible servers and
+            # would have to be carried between the processes of a resumable upload.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=5,
+            read_timeout=60,
+        )
+        # A session per storage: boto3's default session is not thread-safe.
+        session = boto3.session.Session()
+        return session.client(
+            "s3", endpoint_url=endpoint_url, region_name=self.region, config=config,
+            **credentials,
+        )
+
+    def _ensure_bucket(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as e:
+            if _code(e) not in _MISSING:
+                raise
+        args: dict[str, Any] = {"Bucket": self.bucket}
+        if self.region and self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            self._client.create_bucket(**args)
+        except ClientError as e:  # another worker created it first
+            if _code(e) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
+
+    # -- blobs -----------------------------------------------------------------------
+
+    def put(self, stream: BinaryIO, key: str, *, content_type: str) -> tuple[int, str]:
+        validate_key(key)
+        reader = HashingReader(stream)
+        part = _Spooled(reader, PUT_PART_SIZE)
+        if part.size < PUT_PART_SIZE:
+            with part.file:
+                self._client.put_object(
+                    Bucket=self.bucket, Key=key, Body=part.file, ContentLength=part.size,
+                    ContentType=content_type,
+                )
+            return reader.size, reader.hexdigest()
+        upload_id = self.start_multipart(key, content_type)
+        try:
+            parts: list[tuple[int, str]] = []
+            while part.size:
+                with part.file:
+                    number = len(parts) + 1
+                    parts.append((number, self._send_part(key, upload_id, number, part)))
+                part = _Spooled(reader, PUT_PART_SIZE)
+            part.close()
+            self.complete_multipart(key, upload_id, parts)
+        except BaseException:
+            with suppress(Exception):
+                self.abort_multipart(key, upload_id)
+            raise
+        return reader.size, reader.hexdigest()
+
+    def _send_part(self, key: str, upload_id: str, number: int, part: _Spooled) -> str:
+        try:
+            response = self._client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                Body=part.file, ContentLength=part.size,
+            )
+        except ClientError as e:
+            if _code(e) == "NoSuchUpload":
+                raise NotFound(f"no upload {upload_id!r} for {key!r}") from e
+            raise
+        return str(response["ETag"])
+
+    def open(self, key: str) -> Iterator[bytes]:
+        validate_key(key)
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if _code(e) in _MISSING:
+                raise NotFound(key) from e
+            raise
+        return self._iter_body(response["Body"])
+
+    @staticmethod
+    def _iter_body(body: Any) -> Iterator[bytes]:
+        try:
+            yield from body.iter_chunks(CHUNK)
+        finally:
+            body.close()
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def size(self, key: str) -> int | None:
+        validate_key(key)
+        try:
+            response = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if _code(e) in _MISSING:
+                return None
+            raise
+        return int(response["ContentLength"])
+
+    def iter_keys(self) -> Iterator[tuple[str, datetime]]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        for page in pages:
+            for item in page.get("Contents", []):
+                try:
+                    validate_key(item["Key"])
+                except InvalidKey:
+                    continue  # not written by the portal: the sweep must leave it alone
+                yield item["Key"], item["LastModified"].astimezone(UTC)
+
+    def url_for_download(
+        self,
+        key: str,
+        filename: str,
+        content_type: str,
+        expires: int = 60,
+        inline: bool = False,
+    ) -> str | None:
+        validate_key(key)
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ResponseContentDisposition": content_disposition(filename, inline=inline),
+            "ResponseContentType": content_type,
+        }
+        return str(
+            self._public.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=clamp_expiry(expires)
+            )
+        )
+
+    def ping(self) -> None:
+        self._client.head_bucket(Bucket=self.bucket)
+
+    # -- multipart -------------------------------------------------------------------
+
+    def start_multipart(self, key: str, content_type: str) -> str:
+        validate_key(key)
+        response = self._client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type
+        )
+        return str(response["UploadId"])
+
+    def put_part(self, key: str, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+        validate_key(key)
+        validate_part_number(part_number)
+        part = _Spooled(stream, None)
+        with part.file:
+            return self._send_part(key, upload_id, part_number, part)
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+        validate_key(key)
+        ordered = sorted((validate_part_number(n), etag) for n, etag in parts)
+        if not ordered:
+            raise ValueError("parts must not be empty")
+        try:
+            self._client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in ordered]},
+            )
+        except ClientError as e:
+            if _code(e) == "NoSuchUpload":
+                raise NotFound(f"no upload {upload_id!r} for {key!r}") from e
+            raise
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        validate_key(key)
+        try:
+            self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as e:
+            if _code(e) != "NoSuchUpload":
+                raise
+
+    def iter_multipart_uploads(self) -> Iterator[tuple[str, str, datetime]]:
+        pages = self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
+        for page in pages:
+            for item in page.get("Uploads", []):
+                try:
+                    validate_key(item["Key"])
+                except InvalidKey:
+                    continue
+                yield item["Key"], item["UploadId"], item["Initiated"].astimezone(UTC)

@@ -1,0 +1,51 @@
+// The portal's own script: small on purpose. No inline script anywhere (CSP).
+(function () {
+  "use strict";
+
+  // Remember the browser's time zone so times can be shown in it before a profile says.
+  try {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && document.cookie.indexOf("portal_tz=") === -1) {
+      document.cookie = "portal_tz=" + encodeURIComponent(tz) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* old browser: the server's default zone is used */ }
+
+  // Buttons that ask before doing something that cannot be undone.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var message = button && button.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+
+  // Disable a form's submit buttons once it is sent: a double click submits once.
+  document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) { return; }
+    var form = event.target;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get") || form.hasAttribute("data-keep-enabled")) { return; }
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+
+  // htmx error responses (500, 403...) would otherwise fail silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = document.getElementById("flashes");
+    if (!box) { return; }
+    var p = document.createElement("p");
+    p.className = "flash flash-error";
+    p.setAttribute("role", "alert");
+    p.textContent = document.body.getAttribute("data-error-text") || "Something went wrong. Please try again.";
+    box.replaceChildren(p);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var box = document.getElementById("flashes");
+    if (!box) { return; }
+    var p = document.createElement("p");
+    p.className = "flash flash-error";
+    p.setAttribute("role", "alert");
+    p.textContent = document.body.getAttribute("data-offline-text") || "No connection. Please try again.";
+    box.replaceChildren(p);
+  });
+})();
