@@ -38,6 +38,7 @@ assets: node_modules/.package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -q -d translations

@@ -100,6 +100,9 @@ MODEL_MODULES = [
     "portal.notify.models",
     "portal.auth.tokens",
     "portal.storage.models",
+    "portal.cycles.models",
+    "portal.nominations.models",
+    "portal.alumni.models",
 ]
 
 

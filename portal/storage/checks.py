@@ -11,7 +11,7 @@ import logging
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, NoReturn
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
@@ -161,7 +161,8 @@ _PDF_ACTIVE = _l(
 
 
 def _check_pdf(fileobj: IO[bytes]) -> CheckedFile:
-    found = scan_raw_names(fileobj)
+    if found := scan_raw_names(fileobj):
+        _refuse_active(found)
     fileobj.seek(0)
     try:
         reader = PdfReader(fileobj, strict=True)
@@ -171,20 +172,24 @@ def _check_pdf(fileobj: IO[bytes]) -> CheckedFile:
                 "Please upload a copy without protection."
             ))
         pages = len(reader.pages)
-        found = found or find_active_content(reader)
+        found = find_active_content(reader)
     except FileRejected:
         raise
     except Exception as e:  # pypdf raises many kinds of errors on malformed input
         log.info("PDF refused as unreadable: %r", e)
         raise FileRejected(_PDF_UNREADABLE) from e
     if found:
-        log.info("PDF refused for active content: %s", found)
-        raise FileRejected(_PDF_ACTIVE)
+        _refuse_active(found)
     if pages == 0:
         raise FileRejected(_l("This PDF has no pages."))
     fileobj.seek(0)
     kind = KINDS["pdf"]
     return CheckedFile("pdf", kind.content_type, kind.extension, fileobj, pages=pages)
+
+
+def _refuse_active(name: str) -> NoReturn:
+    log.info("PDF refused for active content: %s", name)
+    raise FileRejected(_PDF_ACTIVE)
 
 
 def find_active_content(reader: PdfReader) -> str | None:

@@ -73,6 +73,9 @@ class S3Storage(Storage):
             "aws_access_key_id": access_key or None,
             "aws_secret_access_key": secret_key or None,
         }
+        # One session for both clients (boto3's default session is not thread-safe, and
+        # a session loads the S3 service description once).
+        self._session = boto3.session.Session()
         self._client = self._make_client(self.endpoint_url, credentials)
         # Browsers get URLs signed for the public host name, which may differ from the
         # one the server uses (e.g. http://minio:9000 inside docker vs files.example.org).
@@ -102,9 +105,7 @@ class S3Storage(Storage):
             connect_timeout=5,
             read_timeout=60,
         )
-        # A session per storage: boto3's default session is not thread-safe.
-        session = boto3.session.Session()
-        return session.client(
+        return self._session.client(
             "s3", endpoint_url=endpoint_url, region_name=self.region, config=config,
             **credentials,
         )
