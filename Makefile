@@ -41,7 +41,7 @@ assets: node_modules/.package-lock.json
 	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 db: install
 	$(FLASK) db upgrade
@@ -61,8 +61,8 @@ lint: install-test
 	$(BIN)/ruff check portal tests bench
 
 extract: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
 
 bench: install-test
 	$(BIN)/python bench/run_all.py

@@ -18,6 +18,11 @@ AREAS = [
     "portal.accounts",
     "portal.institutions",
     "portal.admin",
+    "portal.alumni",
+    "portal.intake",
+    "portal.cycles",
+    "portal.nominations",
+    "portal.events",
 ]
 
 
@@ -103,6 +108,7 @@ MODEL_MODULES = [
     "portal.cycles.models",
     "portal.nominations.models",
     "portal.alumni.models",
+    "portal.events.models",
 ]
 
 
@@ -120,8 +126,14 @@ def _register_errors(app: Flask) -> None:
     from portal.extensions import db
 
     def page(template: str, status: int):  # noqa: ANN202
-        def handler(_error):  # noqa: ANN001, ANN202
+        def handler(error):  # noqa: ANN001, ANN202
+            from flask.globals import request_ctx
+
             db.session.rollback()
+            if request_ctx.url_adapter is None:
+                # Refused before routing (a Host not in TRUSTED_HOSTS): pages cannot build
+                # links, so answer with the plain error.
+                return error.get_response()
             return render_template(template), status
         return handler
 

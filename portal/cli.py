@@ -76,6 +76,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(send_reminders)
     app.cli.add_command(create_staff)
     app.cli.add_command(jobs_cli)
+    from portal.alumni.cli import import_alumni
+    app.cli.add_command(import_alumni)
+    from portal.intake.cli import purge_sensitive_command
+    app.cli.add_command(purge_sensitive_command)
     try:
         from portal.storage.cli import storage_cli
     except ImportError:  # pragma: no cover - storage package is always present

@@ -62,7 +62,10 @@ SETTINGS: list[Setting] = [
     Setting("TOKEN_HOURS", 2, "Life of password-reset links.", int),
     Setting("INVITE_DAYS", 7, "Life of invitation links.", int),
     Setting("DEFAULT_TIMEZONE", "Asia/Tokyo", "Time zone when none is known."),
-    Setting("MAX_UPLOAD_MB", 25, "Largest single upload request.", int),
+    Setting("ALUMNI_INVITES_PER_MINUTE", 30, "Alumni account invitations sent per minute "
+            "by a bulk invitation.", int),
+    Setting("ALUMNI_INVITE_COOLDOWN_DAYS", 5, "Days before the same alumnus can be invited "
+            "again.", int),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -130,3 +133,21 @@ def secret_key(values: dict[str, Any], instance_path: Path) -> str:
 
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
+
+
+def settings_table() -> str:
+    """The README's settings table (`python -m portal.config`)."""
+    rows = ["| Variable | Default | What it does |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = s.default
+        if isinstance(default, str) and str(PROJECT_ROOT) in default:
+            default = default.replace(str(PROJECT_ROOT), "<project>")
+        shown = "(random, kept in instance/)" if s.name == "SECRET_KEY" else f"`{default}`"
+        if default in ("", None) and s.name != "SECRET_KEY":
+            shown = "(empty)"
+        rows.append(f"| `PORTAL_{s.name}` | {shown} | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

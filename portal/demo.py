@@ -9,7 +9,7 @@ from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.institutions.models import Institution
 
-PASSWORD = "demo-pass-2026"
+PASSWORD = "demo-pass-2026"  # noqa: S105  (public: printed in the README)
 
 # Areas add their demo records by naming a function here; each gets the dict of people.
 LOADERS: list[str] = []

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -44,6 +44,8 @@ def timezone_choices() -> list[tuple[str, str]]:
 def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
+    if not has_request_context():  # commands and jobs: mail sets its language itself
+        return "en"
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LANGUAGES:
         return cookie
@@ -58,12 +60,12 @@ def viewer_timezone() -> ZoneInfo:
     if current_user and current_user.is_authenticated:
         name = current_user.timezone
         if not name and current_user.institution_id:
-            from portal.institutions.models import Institution
             from portal.extensions import db
+            from portal.institutions.models import Institution
 
             inst = db.session.get(Institution, current_user.institution_id)
             name = inst.timezone if inst else None
-    if not valid_timezone(name):
+    if not valid_timezone(name) and has_request_context():
         name = request.cookies.get(TZ_COOKIE)
     if not valid_timezone(name):
         name = current_app.config["DEFAULT_TIMEZONE"]

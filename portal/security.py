@@ -53,13 +53,19 @@ def _idle_timeout():  # noqa: ANN202
     now = int(time.time())
     limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
     last = session.get("seen")
-    if last is not None and now - int(last) > limit:
+    started = session.get("started")
+    idle = last is not None and now - int(last) > limit
+    # The cookie is re-signed at every request, so its own age never reaches the limit.
+    too_old = started is not None and now - int(started) > current_app.config[
+        "SESSION_HOURS"] * 3600
+    if idle or too_old:
         logout_user()
         session.clear()
         from flask import flash
         from flask_babel import gettext
 
-        flash(gettext("You were signed out after a period of inactivity."), "info")
+        flash(gettext("You were signed out after a period of inactivity.") if idle
+              else gettext("Please sign in again."), "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["seen"] = now
     return None

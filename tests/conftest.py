@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tests import services
@@ -32,7 +33,8 @@ def _worker() -> str:
 def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this test worker, created now and dropped at the end."""
     services.ensure_postgres()
-    name = f"portal_test_{_worker()}"
+    # The process id too: several test runs may share one PostgreSQL server.
+    name = f"portal_test_{_worker()}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -47,6 +49,36 @@ def pg_url() -> Iterator[str]:
 def redis_url() -> str:
     services.ensure_redis()
     return "redis://127.0.0.1:6379/15"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context, as in
+    production.
+
+    Tests hold an application context open (`app_ctx`); without this, a request would
+    reuse it, and with it `g`: the signed-in user (Flask-Login keeps it in `g`), the
+    locale and the viewer's time zone would carry over from one client's request to
+    another client's. What the test added is committed first so the request sees it (and
+    on SQLite the test's own transaction does not hold the write lock during the request).
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        from flask.globals import _cv_app
+
+        from portal.extensions import db
+
+        outer = _cv_app.get(None)
+        if self.preserve_context or outer is None:
+            return super().open(*args, **kwargs)
+        db.session.commit()  # the session of the test's own application context
+        if outer.app is not self.application:
+            return super().open(*args, **kwargs)  # another app gets its own context anyway
+        kwargs.setdefault("buffered", True)  # produce the body inside the request's context
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
 
 
 def make_test_app(database_url: str, tmp: Path, **overrides):  # noqa: ANN003, ANN201
@@ -64,7 +96,9 @@ def make_test_app(database_url: str, tmp: Path, **overrides):  # noqa: ANN003, A
         "LOGIN_LIMIT": "1000 per minute",
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.test_client_class = IsolatedClient
+    return application
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -13,8 +13,8 @@ from portal.accounts.models import Role, User, UserRole
 from portal.audit.services import record
 from portal.auth.policy import staff_required
 from portal.extensions import db
-from portal.web import page_or_partial
 from portal.institutions.models import Institution, InstitutionStatus
+from portal.web import page_or_partial
 
 PAGE = 50
 
@@ -48,9 +48,9 @@ def people():
             select(Institution).where(Institution.id.in_(inst_ids))
         )
     } if inst_ids else {}
-    return page_or_partial("accounts/people.html", "accounts/_people_table.html", users=users, institutions=institutions, q=q, role=role,
-                           page=page, total=total, pages=max((total - 1) // PAGE + 1, 1),
-                           roles=list(Role))
+    return page_or_partial("accounts/people.html", "accounts/_people_table.html",
+                           users=users, institutions=institutions, q=q, role=role, page=page,
+                           total=total, pages=max((total - 1) // PAGE + 1, 1), roles=list(Role))
 
 
 @bp.route("/admin/people/invite", methods=["GET", "POST"])

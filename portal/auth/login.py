@@ -8,7 +8,7 @@ from flask import current_app, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
-from portal.accounts.models import User
+from portal.accounts.models import User, new_session_token
 from portal.accounts.services import by_email, normalize_email
 from portal.audit.services import record
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
@@ -48,7 +48,7 @@ def start_session(user: User, method: str = "password") -> None:
     session.clear()
     login_user(user)
     session.permanent = True
-    session["seen"] = int(time.time())
+    session["seen"] = session["started"] = int(time.time())
     if keep_lang:
         session["lang"] = keep_lang
     user.last_login_at = utcnow()
@@ -75,6 +75,9 @@ def pending_second_factor() -> tuple[User | None, str]:
 def end_session(user: User | None) -> None:
     if user is not None and user.is_authenticated:
         record("logout", actor=user, object_type="user", object_id=user.id)
+        # Sessions live in signed cookies: a copy of the old cookie would still sign in
+        # unless the token inside it stops matching. (This signs out every device.)
+        user.session_token = new_session_token()
     logout_user()
     session.clear()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,11 @@ from portal.audit.services import record
 from portal.auth import bp, tokens
 from portal.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.login import (
-    check_credentials, end_session, hold_for_second_factor, login_key, login_limit,
+    check_credentials,
+    end_session,
+    hold_for_second_factor,
+    login_key,
+    login_limit,
     start_session,
 )
 from portal.auth.passwords import verify_password
@@ -85,6 +89,12 @@ def _set_password_page(purpose: str, token: str, template: str, done_message: st
         accounts.set_password(user, form.password.data)
         record(f"account.password_set.{purpose}", actor=user, object_type="user",
                object_id=user.id)
+        if user.has_2fa:
+            # The link proves the mailbox, not the phone: the second factor still applies.
+            hold_for_second_factor(user, None)
+            db.session.commit()
+            flash(done_message, "success")
+            return redirect(url_for("auth.second_factor"), 303)
         start_session(user, method=purpose)
         db.session.commit()
         flash(done_message, "success")
@@ -113,9 +123,10 @@ def change_password():
         if not verify_password(current_user.password_hash, form.current.data):
             form.current.errors.append(_("This is not your current password."))
         else:
-            accounts.set_password(current_user, form.password.data)
-            record("account.password_changed", object_type="user", object_id=current_user.id)
-            start_session(current_user, method="password-change")
+            user = current_user._get_current_object()  # not the proxy: login_user keeps it
+            accounts.set_password(user, form.password.data)
+            record("account.password_changed", object_type="user", object_id=user.id)
+            start_session(user, method="password-change")
             db.session.commit()
             flash(_("Your password is changed. Other sessions were signed out."), "success")
             return redirect(url_for("accounts.profile"), 303)

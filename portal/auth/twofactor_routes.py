@@ -10,16 +10,23 @@ from portal.accounts.models import Role
 from portal.audit.services import record
 from portal.auth import bp, totp
 from portal.auth.forms import ConfirmPasswordForm, EnableTwoFactorForm, SecondFactorForm
-from portal.auth.login import pending_second_factor, start_session
+from portal.auth.login import PENDING_2FA, login_limit, pending_second_factor, start_session
 from portal.auth.passwords import verify_password
 from portal.extensions import db, limiter
 from portal.security import safe_next
 
-ENROL_SECRET = "totp_enrol_secret"
+ENROL_SECRET = "totp_enrol_secret"  # noqa: S105  (a session key, not a secret)
+
+
+def _pending_account() -> str:
+    """Rate-limit key of the code step: the account whose password was just given."""
+    return f"2fa-acct:{(session.get(PENDING_2FA) or {}).get('uid', '')}"
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
 @limiter.limit("10 per 5 minutes", methods=["POST"], scope="2fa-ip")
+@limiter.limit(login_limit, key_func=_pending_account, methods=["POST"],
+               deduct_when=lambda response: response.status_code == 401, scope="2fa-account")
 def second_factor():
     user, next_url = pending_second_factor()
     if user is None:

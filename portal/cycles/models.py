@@ -55,12 +55,14 @@ class Cycle(db.Model):
     copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id"))
 
     specialties: Mapped[list[Specialty]] = relationship(
-        back_populates="cycle", cascade="all, delete-orphan", order_by="Specialty.position",
+        back_populates="cycle", cascade="all, delete-orphan",
+        order_by=lambda: (Specialty.position, Specialty.id),
         lazy="selectin",
     )
     requirements: Mapped[list[DocumentRequirement]] = relationship(
         back_populates="cycle", cascade="all, delete-orphan",
-        order_by="DocumentRequirement.position", lazy="selectin",
+        order_by=lambda: (DocumentRequirement.position, DocumentRequirement.id),
+        lazy="selectin",
     )
 
     def is_open(self, now: datetime | None = None) -> bool:

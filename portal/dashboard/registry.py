@@ -55,7 +55,7 @@ def sections_for(user: Any) -> list[tuple[Section, dict[str, Any]]]:
 
 
 def nav_for(user: Any) -> list[NavLink]:
-    if not user.is_authenticated:
+    if not user or not user.is_authenticated:  # no user: rendered outside a request (mail)
         return []
     return sorted((n for n in NAV if user.has_role(*n.roles)), key=lambda n: n.order)
 

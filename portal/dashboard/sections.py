@@ -31,6 +31,4 @@ def _nominator(user: Any) -> dict[str, Any]:
 
 
 register_section(Role.STAFF, 10, "dashboard/_staff.html", _staff)
-register_section(Role.NOMINATOR, 10, "dashboard/_nominator.html", _nominator)
 register_section(Role.REVIEWER, 10, "dashboard/_reviewer.html", lambda user: {})
-register_section(Role.ALUMNUS, 10, "dashboard/_alumnus.html", lambda user: {})

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -200,3 +208,41 @@ class Confirmation(db.Model):
     decided_ip: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChunkedDocumentUpload(db.Model):
+    """Which nomination and requirement a resumable upload (storage PendingUpload) is for.
+
+    Deleted with its PendingUpload (the storage sweep removes abandoned ones).
+    """
+
+    __tablename__ = "nomination_chunked_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pending_id: Mapped[int] = mapped_column(
+        ForeignKey("pending_uploads.id", ondelete="CASCADE"), unique=True)
+    nomination_id: Mapped[int] = mapped_column(
+        ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    requirement_id: Mapped[int] = mapped_column(ForeignKey("document_requirements.id"))
+    # Lets a browser find its own unfinished upload again (name, size, modified time).
+    fingerprint: Mapped[str] = mapped_column(String(200), default="")
+
+    pending = relationship("PendingUpload", lazy="joined")
+
+
+class ReminderSent(db.Model):
+    """A deadline reminder mailed to one institution for one cycle (sent once each).
+
+    The unique constraint makes a second concurrent `send-reminders` fail instead of
+    mailing twice.
+    """
+
+    __tablename__ = "nomination_reminders_sent"
+    __table_args__ = (UniqueConstraint("cycle_id", "institution_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # "7d" | "1d"
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

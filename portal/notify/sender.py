@@ -18,13 +18,14 @@ def build(message: OutboxMessage, sender: str) -> EmailMessage:
     mail["Subject"] = message.subject
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
-    mail["Content-Language"] = message.language
     mail.set_content(message.body_text)
     if message.body_html:
         mail.add_alternative(message.body_html, subtype="html")
     for att in message.attachments:
         maintype, _, subtype = att.content_type.partition("/")
         mail.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=att.filename)
+    # Last: set_content() and the multipart conversions drop or move Content-* headers.
+    mail["Content-Language"] = message.language
     return mail
 
 

@@ -23,6 +23,7 @@ class Attachment:
 def queue_mail(
     to: str,
     template: str,
+    /,
     *,
     subject: str,
     language: str | None = None,
@@ -58,15 +59,16 @@ def queue_mail(
     return message
 
 
-def _render_optional(name: str, **context: Any) -> str | None:
+def _render_optional(template_name: str, /, **context: Any) -> str | None:
+    # Positional-only: mail contexts often carry a `name` of their own.
     from flask import current_app
     from jinja2 import TemplateNotFound
 
     try:
-        current_app.jinja_env.get_template(name)
+        current_app.jinja_env.get_template(template_name)
     except TemplateNotFound:
         return None
-    return render_template(name, **context)
+    return render_template(template_name, **context)
 
 
 def release(message: OutboxMessage, user_id: int) -> None:

@@ -26,7 +26,7 @@ class Blob(db.Model):
     original_name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
+        Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # Set when a retention purge removed the file: the row remains as the record that
     # it existed (name, size, hash, who and when).
@@ -64,7 +64,7 @@ class PendingUpload(db.Model):
     # new list (parts = [*parts, [n, token]]) to have it saved.
     parts: Mapped[list[list]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
+        Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The sweep judges abandonment by this, so a slow upload over days is kept alive.

@@ -41,13 +41,17 @@ class _Spooled:
     def __init__(self, stream: BinaryIO | HashingReader, limit: int | None) -> None:
         self.file = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
         self.size = 0
-        while limit is None or self.size < limit:
-            want = CHUNK if limit is None else min(CHUNK, limit - self.size)
-            data = stream.read(want)
-            if not data:
-                break
-            self.file.write(data)
-            self.size += len(data)
+        try:
+            while limit is None or self.size < limit:
+                want = CHUNK if limit is None else min(CHUNK, limit - self.size)
+                data = stream.read(want)
+                if not data:
+                    break
+                self.file.write(data)
+                self.size += len(data)
+        except BaseException:
+            self.file.close()
+            raise
         self.file.seek(0)
 
     def close(self) -> None:

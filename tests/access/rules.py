@@ -32,7 +32,8 @@ class Rule:
     data: Callable[[Any], dict] | None = None  # form data for POST (valid, harmless)
     ok: tuple[int, ...] = (200,)  # what allowed viewers get
     note: str = ""
-    # POSTs that change the world (deactivate...) get a fresh world per viewer.
+    # POSTs that change the world (deactivate...) run after the read-only rules, in the
+    # order listed; each allowed viewer after the first gets a freshly built world.
     mutates: bool = field(default=False)
 
 

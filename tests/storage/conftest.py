@@ -19,6 +19,7 @@ from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
+from sqlalchemy import Column, Integer, Table
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from portal.extensions import db
@@ -75,7 +76,23 @@ def storage(make_storage: Callable[[], Storage]) -> Storage:
 
 
 @pytest.fixture
-def app(tmp_path, storage: Storage) -> Iterator[Flask]:
+def users_table() -> Iterator[None]:
+    """Make users.id resolvable: the ORM resolves our foreign keys when it flushes.
+
+    Importing the real User would pull in every model it relates to, so unless some
+    other test already loaded it, a stand-in is used and removed afterwards. When the
+    real table is declared later, SQLAlchemy re-links our foreign keys to it.
+    """
+    if "users" in db.metadata.tables:
+        yield
+        return
+    stand_in = Table("users", db.metadata, Column("id", Integer, primary_key=True))
+    yield
+    db.metadata.remove(stand_in)
+
+
+@pytest.fixture
+def app(tmp_path, storage: Storage, users_table: None) -> Iterator[Flask]:
     """A bare app with the storage tables on SQLite and the test's backend installed."""
     app = Flask(__name__)
     app.config.update(

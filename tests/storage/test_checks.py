@@ -96,7 +96,8 @@ def test_jpeg_is_reencoded_without_metadata_and_turned_upright(samples):
     with Image.open(io.BytesIO(data)) as src:  # the sample really carries GPS data
         assert src.getexif().get_ifd(0x8825)
     checked = check(data)
-    out = checked.fileobj.read()
+    with checked.fileobj:
+        out = checked.fileobj.read()
     assert checked.kind == "jpeg" and checked.extension == ".jpg"
     assert (checked.width, checked.height) == (20, 40)  # orientation 6 applied
     with Image.open(io.BytesIO(out)) as img:
@@ -108,7 +109,8 @@ def test_jpeg_is_reencoded_without_metadata_and_turned_upright(samples):
 
 def test_png_is_reencoded_without_text_chunks(samples):
     checked = check(samples.png_with_text(), {"png"})
-    out = checked.fileobj.read()
+    with checked.fileobj:
+        out = checked.fileobj.read()
     with Image.open(io.BytesIO(out)) as img:
         assert img.format == "PNG" and img.text == {} and img.mode == "RGBA"
     assert b"tEXt" not in out and b"Secret Person" not in out
@@ -116,8 +118,8 @@ def test_png_is_reencoded_without_text_chunks(samples):
 
 def test_data_hidden_after_the_image_is_dropped(samples):
     data = samples.png_with_text() + b"<script>alert(1)</script>"
-    out = check(data).fileobj.read()
-    assert b"<script>" not in out
+    with check(data).fileobj as f:
+        assert b"<script>" not in f.read()
 
 
 def test_png_named_pdf_is_refused_by_content(samples):

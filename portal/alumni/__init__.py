@@ -1,0 +1,35 @@
+"""Alumni records: import, merge, invitations, profiles and the directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.models import Role
+from portal.dashboard.registry import register_nav, register_section
+from portal.demo import register_loader
+from portal.jobs import register_periodic
+
+bp = Blueprint("alumni", __name__)
+
+# View modules, imported by create_app() once every area's services exist.
+VIEWS = ["routes", "staff_routes", "import_routes"]
+
+
+def _dashboard(user: Any) -> dict[str, Any]:
+    from portal.alumni import services
+
+    alumnus = services.alumnus_for_user(user)
+    percent, missing = services.completeness(alumnus)
+    return {"alumnus": alumnus, "percent": percent, "missing": missing}
+
+
+register_section(Role.ALUMNUS, 10, "alumni/_dashboard.html", _dashboard)
+register_nav(_l("My alumni profile"), "alumni.profile", Role.ALUMNUS, order=40)
+register_nav(_l("Alumni directory"), "alumni.directory", Role.ALUMNUS, order=41)
+register_nav(_l("Alumni"), "alumni.staff_index", Role.STAFF, order=60)
+register_loader("portal.alumni.demo.load")
+# Invitations go out a batch per minute (see portal.alumni.invitations).
+register_periodic("alumni-invitations", "portal.alumni.invitations.send_due")

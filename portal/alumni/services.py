@@ -1,0 +1,361 @@
+"""Alumni records: lookup, filters, manual edits, merge, records from a cycle.
+
+No request objects here and no commits: the route (or command, or job) commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from portal.alumni.models import Alumnus, name_key
+from portal.audit.services import record
+from portal.extensions import db
+
+# Called as hook(from_id, into_id) when record `from_id` is merged into `into_id`, inside
+# the merge's transaction; other areas (events) append functions that move their links.
+MERGE_HOOKS: list[Callable[[int, int], None]] = []
+
+FIRST_YEAR = 1983  # the program's first cycle
+
+# What staff may set on a record (forms and the importer use the same names).
+RECORD_FIELDS = (
+    "family_name", "given_names", "native_name", "date_of_birth", "email", "cycle_year",
+    "specialty", "country", "institution_then", "institution_now", "position", "city",
+    "timezone", "language", "contact_by_email", "directory_visible", "directory_show_email",
+    "notes",
+)
+# What the alumnus keeps up to date. An import never overwrites these on a claimed record
+# (an old spreadsheet must not undo what the person wrote); it only fills blanks.
+PROFILE_FIELDS = frozenset({
+    "email", "specialty", "country", "institution_now", "position", "city", "timezone",
+    "language", "contact_by_email", "directory_visible", "directory_show_email",
+})
+# Fields counted by the profile-completeness gauge on the alumnus' dashboard.
+COMPLETENESS_FIELDS = {
+    "position": _l("Current position"),
+    "institution_now": _l("Current institution"),
+    "specialty": _l("Specialty"),
+    "city": _l("City"),
+    "country": _l("Country"),
+    "timezone": _l("Time zone"),
+}
+
+
+class AlumniError(Exception):
+    """A rule was broken; `message` is shown to the user."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def resolve(alumnus: Alumnus | None) -> Alumnus | None:
+    """Follow merged_into to the surviving record (guarded against cycles)."""
+    seen: set[int] = set()
+    while alumnus is not None and alumnus.merged_into_id and alumnus.id not in seen:
+        seen.add(alumnus.id)
+        alumnus = db.session.get(Alumnus, alumnus.merged_into_id)
+    return alumnus
+
+
+def alumnus_for_user(user: Any) -> Alumnus | None:
+    """The record linked to an account (the surviving one if it was merged), or None."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.id:
+        return None
+    found = db.session.scalars(select(Alumnus).where(Alumnus.user_id == user.id)).first()
+    return resolve(found)
+
+
+def specialty_code(value: str | None) -> str:
+    """"Internal Medicine" -> "internal_medicine": the form cycles use for specialties."""
+    value = " ".join((value or "").casefold().split())
+    return re.sub(r"[\s\-/]+", "_", value).strip("_")[:60]
+
+
+# --- lists ------------------------------------------------------------------------------
+
+@dataclass
+class Filters:
+    country: str = ""
+    specialty: str = ""
+    year: int | None = None
+    has_account: str = ""  # "yes", "no" or ""
+    q: str = ""
+    merged: bool = False  # staff: also show records merged into others
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> Filters:
+        year = str(args.get("year", "")).strip()
+        return cls(
+            country=str(args.get("country", "")).strip().upper()[:2],
+            specialty=specialty_code(args.get("specialty", "")),
+            year=int(year) if year.isdigit() else None,
+            has_account=str(args.get("has_account", "")) if args.get("has_account") in
+            ("yes", "no") else "",
+            q=str(args.get("q", "")).strip()[:100],
+            merged=str(args.get("merged", "")) in ("1", "on", "yes"),
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        values = {"country": self.country, "specialty": self.specialty, "year": self.year,
+                  "has_account": self.has_account, "q": self.q,
+                  "merged": "1" if self.merged else ""}
+        return {k: v for k, v in values.items() if v}
+
+
+def apply_filters(query: Select, f: Filters, *, with_email: bool = True) -> Select:
+    if f.country:
+        query = query.where(Alumnus.country == f.country)
+    if f.specialty:
+        query = query.where(Alumnus.specialty == f.specialty)
+    if f.year:
+        query = query.where(Alumnus.cycle_year == f.year)
+    if f.has_account == "yes":
+        query = query.where(Alumnus.user_id.is_not(None))
+    elif f.has_account == "no":
+        query = query.where(Alumnus.user_id.is_(None))
+    if not f.merged:
+        query = query.where(Alumnus.merged_into_id.is_(None))
+    if f.q:
+        like = f"%{f.q.casefold()}%"
+        terms = [Alumnus.name_key.like(like), func.lower(Alumnus.given_names).like(like),
+                 func.lower(Alumnus.native_name).like(like)]
+        if with_email:  # the directory must not reveal hidden addresses through search
+            terms.append(Alumnus.email.like(like))
+        query = query.where(or_(*terms))
+    return query
+
+
+def staff_query(f: Filters) -> Select:
+    return apply_filters(select(Alumnus), f).order_by(
+        Alumnus.name_key, Alumnus.given_names, Alumnus.id)
+
+
+def page_of(query: Select, page: int, size: int) -> tuple[list[Any], int]:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(size).offset((page - 1) * size)).all()
+    return list(rows), total or 0
+
+
+def filter_values(*, directory: bool = False) -> dict[str, list[Any]]:
+    """Distinct countries, specialties and years present, for the filter menus (of the
+    directory: only among people listed there)."""
+    live = Alumnus.merged_into_id.is_(None)
+    if directory:
+        live = live & Alumnus.directory_visible.is_(True)
+
+    def distinct(column: Any) -> list[Any]:
+        return [v for v in db.session.scalars(
+            select(column).where(live).distinct().order_by(column)) if v]
+
+    return {"countries": distinct(Alumnus.country), "specialties": distinct(Alumnus.specialty),
+            "years": distinct(Alumnus.cycle_year)}
+
+
+# --- manual edits ------------------------------------------------------------------------
+
+def _clean(field: str, value: Any) -> Any:
+    if field == "specialty":
+        return specialty_code(value)
+    if field == "country":
+        return (value or "").strip().upper()[:2]
+    if field == "timezone":
+        return value or None
+    if isinstance(value, str):
+        return " ".join(value.split()) if field != "notes" else value.strip()
+    return value
+
+
+def _assign(alumnus: Alumnus, data: Mapping[str, Any], fields: tuple[str, ...] | frozenset[str]
+            ) -> dict[str, list[Any]]:
+    """Set the given fields; returns {field: [old, new]} for what changed (for the audit)."""
+    changes: dict[str, list[Any]] = {}
+    for field in fields:
+        if field not in data:
+            continue
+        new = _clean(field, data[field])
+        old = getattr(alumnus, field)
+        if new != old:
+            setattr(alumnus, field, new)
+            if getattr(alumnus, field) != old:  # validators may normalize back to old
+                changes[field] = [_plain(old), _plain(getattr(alumnus, field))]
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def create(data: Mapping[str, Any], actor: Any) -> Alumnus:
+    alumnus = Alumnus(family_name="", source="manual")
+    _assign(alumnus, data, RECORD_FIELDS)
+    db.session.add(alumnus)
+    db.session.flush()
+    record("alumni.created", actor=actor, object_type="alumnus", object_id=alumnus.id)
+    return alumnus
+
+
+def update_record(alumnus: Alumnus, data: Mapping[str, Any], actor: Any) -> dict[str, list]:
+    changes = _assign(alumnus, data, RECORD_FIELDS)
+    if changes:
+        record("alumni.updated", actor=actor, object_type="alumnus", object_id=alumnus.id,
+               details={"fields": sorted(changes)})
+    return changes
+
+
+def update_profile(alumnus: Alumnus, data: Mapping[str, Any], user: Any) -> dict[str, list]:
+    """The alumnus edits their own profile (fields they own, nothing else)."""
+    own = PROFILE_FIELDS - {"email"}  # the address is the account's; changed by staff
+    changes = _assign(alumnus, data, frozenset(own))
+    if not alumnus.directory_visible:
+        alumnus.directory_show_email = False  # hidden people show nothing
+    # The account follows the profile, so pages and mails use the same zone and language.
+    from portal.config import LANGUAGES
+
+    if alumnus.timezone:
+        user.timezone = alumnus.timezone
+    if alumnus.language in LANGUAGES:
+        user.language = alumnus.language
+    if changes:
+        record("alumni.profile_updated", actor=user, object_type="alumnus",
+               object_id=alumnus.id, details={"fields": sorted(changes)})
+    return changes
+
+
+def completeness(alumnus: Alumnus | None) -> tuple[int, list[Any]]:
+    """Percentage of the profile filled in, and the labels of what is missing."""
+    if alumnus is None:
+        return 0, list(COMPLETENESS_FIELDS.values())
+    missing = [label for field, label in COMPLETENESS_FIELDS.items()
+               if not getattr(alumnus, field)]
+    filled = len(COMPLETENESS_FIELDS) - len(missing)
+    return round(100 * filled / len(COMPLETENESS_FIELDS)), missing
+
+
+def history(alumnus: Alumnus) -> list[Alumnus]:
+    """Records merged into this one (directly or through earlier merges)."""
+    return list(db.session.scalars(
+        select(Alumnus).where(Alumnus.merged_into_id == alumnus.id).order_by(Alumnus.id)))
+
+
+# --- merge -------------------------------------------------------------------------------
+
+MERGE_FILL = tuple(f for f in RECORD_FIELDS if f not in (
+    "contact_by_email", "directory_visible", "directory_show_email", "notes"))
+
+
+def merge(source: Alumnus, target: Alumnus, actor: Any) -> None:
+    """Merge `source` into `target`: both rows stay (history); source points to target.
+
+    Empty fields of the target are filled from the source; the account moves to the
+    target if only the source has one; other areas move their links through MERGE_HOOKS.
+    """
+    if source.id == target.id:
+        raise AlumniError(_l("A record cannot be merged into itself."))
+    if source.merged_into_id or target.merged_into_id:
+        raise AlumniError(_l("One of these records was already merged. Merge into the "
+                             "record it was merged into."))
+    if source.user_id and target.user_id:
+        raise AlumniError(_l("Both records have an account. Deactivate one of the two "
+                             "accounts first, then unlink it by editing the record."))
+    filled = [f for f in MERGE_FILL
+              if getattr(target, f) in (None, "") and getattr(source, f) not in (None, "")]
+    for field in filled:
+        setattr(target, field, getattr(source, field))
+    if source.user_id:
+        user_id, source.user_id = source.user_id, None
+        db.session.flush()  # user_id is unique: free it before the target takes it
+        target.user_id = user_id
+    target.directory_visible = target.directory_visible or source.directory_visible
+    source.merged_into_id = target.id
+    source.directory_visible = False
+    # Records merged into the source earlier now point at the survivor directly.
+    db.session.execute(update(Alumnus).where(Alumnus.merged_into_id == source.id,
+                                             Alumnus.id != source.id)
+                       .values(merged_into_id=target.id)
+                       .execution_options(synchronize_session=False))
+    db.session.flush()
+    for hook in MERGE_HOOKS:
+        hook(source.id, target.id)
+    record("alumni.merged", actor=actor, object_type="alumnus", object_id=target.id,
+           details={"merged": source.id, "filled": filled})
+
+
+# --- records from a cycle -------------------------------------------------------------------
+
+@dataclass
+class CycleResult:
+    created: int = 0
+    linked: int = 0  # an existing record (import, manual) now points at the nomination
+    existing: int = 0  # done before
+
+
+def accepted_nominations(cycle_id: int) -> list[Any]:
+    from portal.nominations.models import Nomination, NominationState
+
+    return list(db.session.scalars(
+        select(Nomination)
+        .options(joinedload(Nomination.institution), joinedload(Nomination.specialty),
+                 joinedload(Nomination.cycle))
+        .where(Nomination.cycle_id == cycle_id, Nomination.state == NominationState.ACCEPTED)
+        .order_by(Nomination.id)))
+
+
+def create_from_cycle(cycle: Any, actor: Any, today: date | None = None) -> CycleResult:
+    """Alumni records for the accepted trainees of a finished cycle; safe to repeat."""
+    today = today or date.today()
+    if cycle.training_ends_on > today:
+        raise AlumniError(_l("Training of this cycle ends on %(day)s; its trainees become "
+                             "alumni after that.", day=cycle.training_ends_on.isoformat()))
+    nominations = accepted_nominations(cycle.id)
+    year = cycle.training_starts_on.year
+    done = set(db.session.scalars(select(Alumnus.nomination_id).where(
+        Alumnus.nomination_id.in_([n.id for n in nominations]))))
+    result = CycleResult()
+    for nomination in nominations:
+        if nomination.id in done:
+            result.existing += 1
+            continue
+        existing = _same_person(nomination, year)
+        if existing is not None and existing.nomination_id is None:
+            existing.nomination_id = nomination.id
+            result.linked += 1
+            continue
+        db.session.add(Alumnus(
+            family_name=nomination.family_name, given_names=nomination.given_names,
+            native_name=nomination.native_name, date_of_birth=nomination.date_of_birth,
+            email=nomination.email, cycle_year=year,
+            specialty=specialty_code(nomination.specialty.code if nomination.specialty else ""),
+            country=nomination.country, institution_then=nomination.institution.name,
+            institution_now=nomination.institution.name, position=nomination.position,
+            source="cycle", nomination_id=nomination.id,
+        ))
+        result.created += 1
+    db.session.flush()
+    record("alumni.created_from_cycle", actor=actor, object_type="cycle", object_id=cycle.id,
+           details={"created": result.created, "linked": result.linked,
+                    "existing": result.existing})
+    return result
+
+
+def _same_person(nomination: Any, year: int) -> Alumnus | None:
+    """A record of the same training made earlier by import or by hand."""
+    query = select(Alumnus).where(Alumnus.merged_into_id.is_(None), Alumnus.cycle_year == year)
+    email = (nomination.email or "").strip().lower()
+    if email:
+        found = db.session.scalars(query.where(Alumnus.email == email)).first()
+        if found is not None:
+            return found
+    if nomination.date_of_birth:
+        return db.session.scalars(query.where(
+            Alumnus.name_key == name_key(nomination.family_name),
+            Alumnus.date_of_birth == nomination.date_of_birth)).first()
+    return None

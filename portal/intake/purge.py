@@ -1,0 +1,105 @@
+"""Deleting sensitive documents (passport, health certificate...) after retention.
+
+A cycle is past retention once `training_ends_on + retention_days` lies behind today.
+Its sensitive files are deleted from the storage; the rows stay as the record that they
+existed (the Blob keeps name, size, hash, uploader and time, with `purged_at` set; the
+NominationDocument keeps its place in the checklist with state "purged"), and each
+purge is written to the audit log. Running it again finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from portal.audit.services import record
+from portal.cycles.models import Cycle, DocumentRequirement, Sensitivity
+from portal.db import utcnow
+from portal.extensions import db
+from portal.nominations.models import DocumentState, Nomination, NominationDocument
+from portal.storage import get_storage
+from portal.storage.models import Blob
+
+BATCH = 200
+
+
+@dataclass
+class PurgeReport:
+    cycles: list[str] = field(default_factory=list)
+    purged: int = 0
+    bytes: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (document id, error)
+
+
+def retention_ends(cycle: Cycle) -> date:
+    return cycle.training_ends_on + timedelta(days=cycle.retention_days or 0)
+
+
+def cycles_past_retention(today: date) -> list[Cycle]:
+    cycles = db.session.scalars(select(Cycle).order_by(Cycle.training_ends_on)).all()
+    return [c for c in cycles if retention_ends(c) < today]
+
+
+def purge_sensitive(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
+    """Purge what is due; commits after each batch so a long run that is interrupted
+    keeps what it did (and a rerun picks up the rest)."""
+    now = now or utcnow()
+    report = PurgeReport()
+    cycles = cycles_past_retention(now.date())
+    report.cycles = [c.name for c in cycles]
+    if not cycles:
+        return report
+    storage = get_storage()
+    stmt = (
+        select(NominationDocument, Blob)
+        .join(Blob, Blob.id == NominationDocument.blob_id)
+        .join(Nomination, Nomination.id == NominationDocument.nomination_id)
+        .join(DocumentRequirement, DocumentRequirement.id == NominationDocument.requirement_id)
+        .where(Nomination.cycle_id.in_([c.id for c in cycles]),
+               DocumentRequirement.sensitivity == Sensitivity.SENSITIVE,
+               Blob.purged_at.is_(None))
+        .order_by(NominationDocument.id)
+        .limit(BATCH)
+        # Two machines running the tick at once share the work instead of doubling it
+        # (PostgreSQL; SQLite serializes writers already).
+        .with_for_update(of=NominationDocument, skip_locked=True)
+    )
+    last_id = 0
+    while True:
+        rows = db.session.execute(stmt.where(NominationDocument.id > last_id)).all()
+        if not rows:
+            break
+        for document, blob in rows:
+            last_id = document.id
+            report.purged += 1
+            report.bytes += blob.size
+            if dry_run:
+                continue
+            try:
+                # File first, row after: if the commit fails the next run deletes
+                # again (a missing file is no error); never a row saying "purged"
+                # in front of a file that is still there.
+                storage.delete(blob.key)
+            except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
+                report.purged -= 1
+                report.bytes -= blob.size
+                report.failed.append((document.id, str(error)))
+                continue
+            blob.purged_at = now
+            document.state = DocumentState.PURGED
+            record("document.purged", actor_label="purge-sensitive", object_type="document",
+                   object_id=document.id,
+                   details={"nomination_id": document.nomination_id, "blob_id": blob.id,
+                            "file": blob.original_name, "size": blob.size,
+                            "sha256": blob.sha256})
+        if not dry_run:
+            db.session.commit()
+    return report
+
+
+def run() -> str:
+    """Entry point of the periodic job (`flask jobs tick`)."""
+    report = purge_sensitive()
+    return f"{report.purged} sensitive file(s) purged, {len(report.failed)} failed"

@@ -1,0 +1,216 @@
+"""Endorsement by the head of the institution and consent of the candidate.
+
+Both go through a one-time link (portal.auth.tokens) to a person without an account.
+The link shows a summary frozen when it was sent (`snapshot`); the answer is recorded
+with time and IP, once: the token is consumed atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.accounts.services import external_url
+from portal.audit.services import record
+from portal.auth import tokens
+from portal.cycles.models import Cycle, Specialty
+from portal.db import utcnow
+from portal.extensions import db
+from portal.institutions.models import Institution
+from portal.nominations.models import Confirmation, Nomination, NominationState
+from portal.notify.services import queue_mail
+
+ENDORSEMENT = "endorsement"
+CONSENT = "consent"
+KINDS = (ENDORSEMENT, CONSENT)
+PURPOSES = {ENDORSEMENT: "nomination-endorse", CONSENT: "nomination-consent"}
+LIFETIME = timedelta(days=21)
+
+GRANTED = "granted"
+DECLINED = "declined"
+CORRECTION = "correction_requested"
+DECISIONS = {ENDORSEMENT: (GRANTED, DECLINED), CONSENT: (GRANTED, CORRECTION)}
+
+
+class ConfirmationError(Exception):
+    def __init__(self, message: Any) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Status:
+    endorsement: Confirmation | None
+    consent: Confirmation | None
+
+    @property
+    def endorsed(self) -> bool:
+        return self.endorsement is not None and self.endorsement.decision == GRANTED
+
+    @property
+    def consented(self) -> bool:
+        return self.consent is not None and self.consent.decision == GRANTED
+
+
+def latest(nomination_ids: list[int]) -> dict[int, Status]:
+    """The latest request of each kind per nomination (one query for any number)."""
+    out = {i: Status(None, None) for i in nomination_ids}
+    if not nomination_ids:
+        return out
+    rows = db.session.scalars(
+        select(Confirmation).where(Confirmation.nomination_id.in_(nomination_ids))
+        .order_by(Confirmation.nomination_id, Confirmation.id))
+    for row in rows:  # ordered by id: the last one of each kind wins
+        setattr(out[row.nomination_id], row.kind, row)
+    return out
+
+
+def status(nomination: Nomination) -> Status:
+    return latest([nomination.id])[nomination.id]
+
+
+def snapshot(nomination: Nomination, kind: str) -> dict[str, Any]:
+    """What the head or the candidate is shown, as it was when the link was sent."""
+    cycle = db.session.get(Cycle, nomination.cycle_id)
+    institution = db.session.get(Institution, nomination.institution_id)
+    specialty = db.session.get(Specialty, nomination.specialty_id) \
+        if nomination.specialty_id else None
+    data = {
+        "reference": nomination.reference, "cycle": cycle.name,
+        "institution": institution.name, "country": institution.country,
+        "family_name": nomination.family_name, "given_names": nomination.given_names,
+        "native_name": nomination.native_name,
+        "date_of_birth": nomination.date_of_birth.isoformat()
+        if nomination.date_of_birth else "",
+        "position": nomination.position, "department": nomination.department,
+        "specialty": specialty.name if specialty else "",
+        "experience_years": nomination.experience_years,
+        "training": f"{cycle.training_starts_on.isoformat()} – "
+                    f"{cycle.training_ends_on.isoformat()}",
+    }
+    if kind == CONSENT:
+        data.update({
+            "sex": nomination.sex, "nationality": nomination.nationality,
+            "passport_number": nomination.passport_number, "email": nomination.email,
+            "phone": nomination.phone, "english_level": nomination.english_level,
+            "english_evidence": nomination.english_evidence,
+            "consent_text": cycle.consent_text,
+        })
+    return data
+
+
+def request(nomination: Nomination, kind: str, actor: Any) -> Confirmation:
+    """Send a new one-time link (an earlier unanswered one stops counting: only the
+    latest request of each kind can be answered)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    if not nomination.editable:
+        raise ConfirmationError(_l("This nomination can no longer be changed."))
+    institution = db.session.get(Institution, nomination.institution_id)
+    if kind == ENDORSEMENT:
+        email, name = institution.head_email, institution.head_name
+        if not email:
+            raise ConfirmationError(_l("Program staff hold no e-mail address for the head "
+                                       "of your institution. Please contact them."))
+    else:
+        email, name = nomination.email, nomination.candidate_name
+        if not email:
+            raise ConfirmationError(_l("Enter the candidate's e-mail address first."))
+        if not nomination.family_name:
+            raise ConfirmationError(_l("Enter the candidate's name first."))
+    confirmation = Confirmation(
+        nomination_id=nomination.id, kind=kind, email=email,
+        requested_by_id=getattr(actor, "id", None), snapshot=snapshot(nomination, kind))
+    db.session.add(confirmation)
+    db.session.flush()
+    secret = tokens.issue(PURPOSES[kind], lifetime=LIFETIME,
+                          payload={"confirmation_id": confirmation.id})
+    endpoint = "nominations.endorse" if kind == ENDORSEMENT else "nominations.consent"
+    queue_mail(
+        email, f"nomination_{kind}_request",
+        subject=_l("Please endorse the nomination of %(name)s", name=nomination.candidate_name)
+        if kind == ENDORSEMENT else
+        _l("Please confirm your data for the medical training program"),
+        language=None, name=name, nomination=nomination, institution=institution,
+        requester=getattr(actor, "name", ""), link=external_url(endpoint, secret=secret),
+        days=LIFETIME.days,
+    )
+    from portal.nominations.workflow import log_event
+
+    log_event(nomination, actor, f"{kind}_requested", comment=email)
+    record(f"nomination.{kind}_requested", actor=actor, object_type="nomination",
+           object_id=nomination.id, details={"email": email})
+    return confirmation
+
+
+def _confirmation_for(token: Any, kind: str) -> Confirmation | None:
+    if token is None:
+        return None
+    confirmation = db.session.get(Confirmation, token.payload.get("confirmation_id"))
+    if confirmation is None or confirmation.kind != kind:
+        return None
+    return confirmation
+
+
+def _answerable(confirmation: Confirmation) -> tuple[bool, Any]:
+    nomination = db.session.get(Nomination, confirmation.nomination_id)
+    if nomination is None or nomination.state == NominationState.WITHDRAWN:
+        return False, _l("This nomination was withdrawn; nothing needs to be done.")
+    newest = status(nomination)
+    if getattr(newest, confirmation.kind).id != confirmation.id:
+        return False, _l("A newer link was sent for this nomination. Please use the "
+                         "latest e-mail.")
+    return True, None
+
+
+def open_link(kind: str, secret: str) -> tuple[Confirmation | None, Any]:
+    """The confirmation behind a link, or (None, reason) when it cannot be answered."""
+    confirmation = _confirmation_for(tokens.peek(PURPOSES[kind], secret), kind)
+    if confirmation is None:
+        return None, _l("This link is not valid any more. It may have been used already "
+                        "or have expired.")
+    ok, reason = _answerable(confirmation)
+    return (confirmation, None) if ok else (None, reason)
+
+
+def decide(kind: str, secret: str, decision: str, comment: str, ip: str | None,
+           ) -> Confirmation:
+    """Record the answer; the token is used up whether it was yes or no."""
+    if decision not in DECISIONS[kind]:
+        raise ConfirmationError(_l("Please choose one of the answers."))
+    comment = (comment or "").strip()
+    if decision != GRANTED and not comment:
+        raise ConfirmationError(_l("Please tell the institution why, or what to correct."))
+    token = tokens.consume(PURPOSES[kind], secret)
+    confirmation = _confirmation_for(token, kind)
+    if confirmation is None:
+        raise ConfirmationError(_l("This link is not valid any more. It may have been used "
+                                   "already or have expired."))
+    ok, reason = _answerable(confirmation)
+    if not ok:
+        raise ConfirmationError(reason)
+    confirmation.decision = decision
+    confirmation.decided_at = utcnow()
+    confirmation.decided_ip = ip
+    confirmation.comment = comment
+    nomination = db.session.get(Nomination, confirmation.nomination_id)
+    from portal.nominations.services import _link, nominators_of
+    from portal.nominations.workflow import log_event
+
+    log_event(nomination, None, f"{kind}_{decision}", comment=comment,
+              actor_label=confirmation.email)
+    record(f"nomination.{kind}_{decision}", actor_label=confirmation.email,
+           object_type="nomination", object_id=nomination.id,
+           details={"confirmation_id": confirmation.id, "ip": ip})
+    for user in nominators_of(nomination.institution_id):
+        queue_mail(
+            user.email, "nomination_confirmation_answered",
+            subject=_l("Nomination %(ref)s: an answer arrived", ref=nomination.reference),
+            language=user.language, nomination=nomination, kind=kind, decision=decision,
+            comment=comment, name=user.name, link=_link(nomination),
+        )
+    return confirmation
