@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.accounts.models import Role, User, UserRole, new_session_token
 from portal.audit.services import record
@@ -34,7 +34,7 @@ def normalize_email(email: str) -> str:
 
 def by_email(email: str) -> User | None:
     return db.session.scalars(
-        select(User).where(func.lower(User.email) == normalize_email(email))
+        select(User).where(User.email == normalize_email(email))  # stored normalised
     ).first()
 
 

@@ -37,7 +37,7 @@ def _register() -> None:
 
     register_section(Role.ALUMNUS, 20, "events/_dashboard.html", _dashboard)
     register_nav(_l("Events"), "events.index", Role.ALUMNUS, order=40)
-    register_nav(_l("Events"), "events.staff_index", Role.STAFF, order=60)
+    register_nav(_l("Manage events"), "events.staff_index", Role.STAFF, order=60)
     register_reminder("portal.events.reminders.send_due")
     register_loader("portal.events.demo.load")
     if _merge_hook not in MERGE_HOOKS:

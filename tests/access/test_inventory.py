@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from portal.extensions import db
 from tests.access.rules import VIEWERS, Rule
-from tests.access.world import all_rules, build_world
+from tests.access.world import PEOPLE, all_rules, build_world, clear_all_but_people
 from tests.conftest import empty_database, login
 
 SKIPPED_ENDPOINTS = {"static"}
@@ -87,6 +87,7 @@ class Viewers:
         self.app, self.factory = app, factory
         self.world = build_world(factory)
         self.clients: dict[str, object] = {}
+        self.tokens: dict[str, str] = {}
 
     def client(self, viewer: str):  # noqa: ANN201
         if viewer not in self.clients:
@@ -94,16 +95,28 @@ class Viewers:
             # One address per viewer: per-IP limits (sign-in, access requests) stay apart.
             client.environ_base["REMOTE_ADDR"] = f"198.51.100.{VIEWERS.index(viewer) + 1}"
             if viewer != "anonymous":
-                login(client, getattr(self.world, viewer))
+                user = getattr(self.world, viewer)
+                login(client, user)
+                self.tokens[viewer] = user.session_token
             self.clients[viewer] = client
         return self.clients[viewer]
 
     def fresh_world(self) -> None:
-        """Start again from an empty database (after a rule changed the world)."""
+        """A new world around the same people (whose clients stay signed in); if a rule
+        changed one of the people's accounts, a new world from an empty database."""
+        people = {name: getattr(self.world, name) for name in PEOPLE}
+        db.session.expire_all()
+        changed = any(
+            (u := people[v]).session_token != self.tokens[v] or not u.active or u.has_2fa
+            for v in self.tokens)
+        if not changed:
+            clear_all_but_people(self.world)
+            self.world = build_world(self.factory, people)
+            return
         db.session.remove()  # let go of this test's transaction before emptying tables
         empty_database(self.app)
         self.world = build_world(self.factory)
-        self.clients = {}
+        self.clients, self.tokens = {}, {}
 
 
 def test_every_rule_as_every_viewer(app_ctx, factory) -> None:  # noqa: ANN001

@@ -36,7 +36,13 @@ def all_rules() -> list[tuple[str, Rule]]:
     return found
 
 
-def build_world(factory) -> World:  # noqa: ANN001
+# The people of the world: the two institutions and one account per signed-in viewer.
+PEOPLE = ("institution_a", "institution_b", "staff", "nominator", "other_nominator",
+          "reviewer", "other_reviewer", "alumnus", "other_alumnus")
+
+
+def build_world(factory, people: dict[str, object] | None = None) -> World:  # noqa: ANN001
+    """The whole world; with `people` (from an earlier world), only what surrounds them."""
     from portal.auth import tokens
     from portal.db import utcnow
     from portal.extensions import db
@@ -44,17 +50,11 @@ def build_world(factory) -> World:  # noqa: ANN001
     from portal.notify.models import MailStatus, OutboxMessage
 
     w = World()
-    w.institution_a = factory.institution(name="Institution A", country="MY",
-                                          timezone="Asia/Kuala_Lumpur")
-    w.institution_b = factory.institution(name="Institution B", country="VN",
-                                          city="Hanoi", timezone="Asia/Ho_Chi_Minh")
-    w.staff = factory.staff(name="Staff Member", email="staff@access.example.org")
-    w.nominator = factory.nominator(w.institution_a, email="nominator@a.access.example.org")
-    w.other_nominator = factory.nominator(w.institution_b, email="nominator@b.access.example.org")
-    w.reviewer = factory.reviewer(email="reviewer@access.example.org")
-    w.other_reviewer = factory.reviewer(email="other.reviewer@access.example.org")
-    w.alumnus = factory.alumnus(email="alumnus@access.example.org")
-    w.other_alumnus = factory.alumnus(email="other.alumnus@access.example.org")
+    if people:
+        for name in PEOPLE:
+            setattr(w, name, people[name])
+    else:
+        _people(w, factory)
 
     # Foundation objects. Nobody signs in as these, so POSTs may change them.
     w.spare_person = factory.reviewer(name="Spare Person", email="spare@access.example.org")
@@ -91,3 +91,37 @@ def build_world(factory) -> World:  # noqa: ANN001
             build(w, factory)
     db.session.commit()
     return w
+
+
+def _people(w: World, factory) -> None:  # noqa: ANN001
+    w.institution_a = factory.institution(name="Institution A", country="MY",
+                                          timezone="Asia/Kuala_Lumpur")
+    w.institution_b = factory.institution(name="Institution B", country="VN",
+                                          city="Hanoi", timezone="Asia/Ho_Chi_Minh")
+    w.staff = factory.staff(name="Staff Member", email="staff@access.example.org")
+    w.nominator = factory.nominator(w.institution_a, email="nominator@a.access.example.org")
+    w.other_nominator = factory.nominator(w.institution_b, email="nominator@b.access.example.org")
+    w.reviewer = factory.reviewer(email="reviewer@access.example.org")
+    w.other_reviewer = factory.reviewer(email="other.reviewer@access.example.org")
+    w.alumnus = factory.alumnus(email="alumnus@access.example.org")
+    w.other_alumnus = factory.alumnus(email="other.alumnus@access.example.org")
+
+
+def clear_all_but_people(world: World) -> None:
+    """Delete every row except the people's (their accounts, roles and institutions), so a
+    new world can be built around them while their signed-in clients stay signed in."""
+    from portal.extensions import db
+
+    users = {getattr(world, name).id for name in PEOPLE[2:]}
+    institutions = {world.institution_a.id, world.institution_b.id}
+    db.session.commit()
+    for table in reversed(db.metadata.sorted_tables):
+        statement = table.delete()
+        if table.name == "users":
+            statement = statement.where(table.c.id.not_in(users))
+        elif table.name == "user_roles":
+            statement = statement.where(table.c.user_id.not_in(users))
+        elif table.name == "institutions":
+            statement = statement.where(table.c.id.not_in(institutions))
+        db.session.execute(statement)
+    db.session.commit()
