@@ -6,13 +6,13 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test assets translations db demo browser services lint bench clean
+.PHONY: run test install install-test assets translations db demo browser fonts lint extract bench clean
 
 run: install assets translations db demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test assets translations browser fonts
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,8 +64,8 @@ extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations
 
-bench: install-test
-	$(BIN)/python bench/run_all.py
+bench: install-test assets
+	for b in list_latency upload_throughput zip_memory events_burst; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor
