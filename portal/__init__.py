@@ -172,16 +172,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn) -> None:  # noqa: ANN001
-    """On SQLite, writing requests (and commands and jobs) take the write lock at BEGIN.
+    """On SQLite every transaction takes the write lock at BEGIN (BEGIN IMMEDIATE).
 
     A deferred transaction that has read and then writes fails at once with "database is
-    locked" when another writer committed in between (WAL snapshots cannot be upgraded).
-    BEGIN IMMEDIATE makes writers queue (busy_timeout) and keeps read-then-write rules
-    correct; GET requests stay deferred so reading never waits for writers.
+    locked" when another writer committed in between (WAL snapshots cannot be upgraded),
+    and reading pages write too (every document download is logged). IMMEDIATE makes
+    transactions queue for up to busy_timeout instead, which keeps read-then-write rules
+    (seats, quotas) correct. SQLite is the embedded single-machine mode, where this
+    costs little; production runs on PostgreSQL.
     """
-    if conn.dialect.name != "sqlite":
-        return
-    from flask import has_request_context, request
-
-    reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import suppress
@@ -135,20 +134,6 @@ class S3Storage(Storage):
 
     def put(self, stream: BinaryIO, key: str, *, content_type: str) -> tuple[int, str]:
         validate_key(key)
-        known = _seekable_size(stream)
-        if known is not None and known <= SINGLE_PUT_MAX:
-            # Checked uploads arrive as temp files: hash them in one local pass and send
-            # them in one request, instead of copying them into parts sent one by one.
-            start = stream.tell()
-            digest = hashlib.sha256()
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-            stream.seek(start)
-            self._client.put_object(
-                Bucket=self.bucket, Key=key, Body=stream, ContentLength=known,
-                ContentType=content_type,
-            )
-            return known, digest.hexdigest()
         reader = HashingReader(stream)
         part = _Spooled(reader, PUT_PART_SIZE)
         if part.size < PUT_PART_SIZE:
@@ -299,20 +284,3 @@ class S3Storage(Storage):
                 except InvalidKey:
                     continue
                 yield item["Key"], item["UploadId"], item["Initiated"].astimezone(UTC)
-
-
-# Largest file sent in a single PUT (S3 allows 5 GB; beyond this, parts keep memory flat).
-SINGLE_PUT_MAX = 64 * 1024 * 1024
-
-
-def _seekable_size(stream: BinaryIO) -> int | None:
-    """Bytes left in a seekable stream, or None for a stream read only once."""
-    try:
-        if not stream.seekable():
-            return None
-        start = stream.tell()
-        end = stream.seek(0, 2)
-        stream.seek(start)
-    except (AttributeError, OSError, ValueError):
-        return None
-    return end - start
