@@ -6,8 +6,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.config import LANGUAGES
@@ -82,8 +83,10 @@ def local_dt(value: datetime | None, fmt: str = "medium", zone: str | None = Non
     if value is None:
         return ""
     tz = ZoneInfo(zone) if zone else viewer_timezone()
-    local = value.astimezone(tz)
-    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} {local:%Z}"
+    text = babel_format_datetime(value, fmt, tzinfo=tz, locale=get_locale() or "en")
+    if fmt in ("short", "medium"):  # long and full formats name the zone themselves
+        text = f"{text} {value.astimezone(tz):%Z}"
+    return text
 
 
 def tokyo_dt(value: datetime | None, fmt: str = "medium") -> str:
