@@ -136,6 +136,7 @@ def upgrade():
     sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_enabled_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', portal.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deactivated_at', portal.db.UTCDateTime(timezone=True), nullable=True),

@@ -77,6 +77,11 @@ def invite(
         None, institution_id
     ):
         raise AccountError(_l("This person is a nominator of another institution."))
+    if user is not None and not inviter.has_role(Role.STAFF):
+        # Colleagues may only bring in new people; turning an existing account (a reviewer,
+        # an alumnus) into their institution's nominator is for staff to decide.
+        raise AccountError(_l("This address already has an account. Program staff can "
+                              "give it access to your institution."))
     created = user is None
     if created:
         user = User(email=email, name=name.strip(), language=language)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 import pyotp
 import segno
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 
 from portal.accounts.models import RecoveryCode, User
 from portal.db import utcnow
@@ -33,6 +34,29 @@ def qr_svg(uri: str) -> str:
 def check_code(secret: str | None, code: str) -> bool:
     code = (code or "").replace(" ", "")
     return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def use_code(user: User, code: str) -> bool:
+    """Accept a code once: the time step it belongs to is recorded, so the same code (or
+    an older one) replayed within its validity window is refused, even by a racing request.
+    """
+    code = (code or "").replace(" ", "")
+    if not user.totp_secret or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now = int(time.time()) // totp.interval
+    step = next((s for s in (now - 1, now, now + 1)
+                 if secrets.compare_digest(totp.generate_otp(s), code)), None)
+    if step is None:
+        return False
+    result = db.session.execute(
+        update(User)
+        .where(User.id == user.id,
+               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def _hash(code: str) -> str:

@@ -35,7 +35,7 @@ def second_factor():
     form = SecondFactorForm()
     if form.validate_on_submit():
         code = form.code.data.strip()
-        if totp.check_code(user.totp_secret, code):
+        if totp.use_code(user, code):
             start_session(user, method="password+totp")
         elif totp.use_recovery_code(user, code):
             start_session(user, method="password+recovery-code")

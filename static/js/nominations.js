@@ -8,6 +8,7 @@
 
   var sent = new WeakMap();  // form -> {field id: value as sent}
   var kept = {};             // form id -> fields typed in during the save
+  var dirty = {};            // form id -> changed, not sent yet (htmx waits 300 ms)
 
   function isSection(el) {
     return !!(el && el.classList && el.classList.contains("nomination-section"));
@@ -21,9 +22,15 @@
 
   function valueOf(el) { return el.type === "checkbox" ? String(el.checked) : el.value; }
 
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    if (isSection(form)) { dirty[form.id] = true; }
+  });
+
   document.addEventListener("htmx:configRequest", function (event) {
     var form = event.target;
     if (!isSection(form)) { return; }
+    delete dirty[form.id];
     var values = {};
     fields(form).forEach(function (el) { values[el.id] = valueOf(el); });
     sent.set(form, values);
@@ -70,4 +77,20 @@
       if (unsaved) { form.dispatchEvent(new Event("change", { bubbles: true })); }
     });
   });
+
+  // Leaving the page (the "Next" link right after the last field, closing the tab) must
+  // not lose the change that htmx would have sent 300 ms later: send it now, in a request
+  // the browser completes even after the page is gone.
+  function flush() {
+    Object.keys(dirty).forEach(function (formId) {
+      var form = document.getElementById(formId);
+      delete dirty[formId];
+      if (!form || !window.fetch) { return; }
+      window.fetch(form.action, { method: "POST", body: new FormData(form), keepalive: true,
+                                  credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .catch(function () { /* offline: nothing more can be done on the way out */ });
+    });
+  }
+  window.addEventListener("beforeunload", flush);
+  window.addEventListener("pagehide", flush);
 })();

@@ -13,7 +13,13 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.nominations.demo import make_jpeg, make_pdf
-from tests.e2e.conftest import _open, assert_accessible, no_horizontal_scroll, sign_in
+from tests.e2e.conftest import (
+    _open,
+    assert_accessible,
+    no_horizontal_scroll,
+    sign_in,
+    watch,
+)
 from tests.e2e.conftest import wide_elements as wide
 
 pytestmark = pytest.mark.e2e
@@ -22,11 +28,13 @@ NOMINATOR = "nominator@hospital-kl.example.org"
 ADMIN = "admin@example.org"
 HEAD = "director@hospital-kl.example.org"  # the KL head of institution (demo data)
 CANDIDATE_EMAIL = "aminah.ismail.e2e@mail.example.org"
-PDF_ONLY_OR_MIXED = ["Application form signed by the head of the institution",
+# The FY2027 demo requirements that take a PDF: every required one but the photo.
+PDF_ROWS = ["Application form signed by the head of the institution",
                      "Curriculum vitae", "Medical licence", "Diploma", "Passport copy",
                      "English proficiency evidence", "Health certificate",
                      "Letter of recommendation"]
 STAFF_NOTE = "The CV stops in 2023; please add your current post."
+MOTIVATION = "To start a catheter lab in Kuala Lumpur."
 
 
 @pytest.fixture
@@ -39,7 +47,7 @@ def staff(browser) -> Iterator[Any]:  # noqa: ANN001
 def files(tmp_path: Path) -> dict[str, Path]:
     """Real files as a scanner or phone makes them (clean PDFs, a JPEG) and a fake PDF."""
     out = {}
-    for label in PDF_ONLY_OR_MIXED:
+    for label in PDF_ROWS:
         path = tmp_path / (re.sub(r"\W+", "_", label.lower())[:30] + ".pdf")
         path.write_bytes(make_pdf(label, ["Candidate: Aminah Ismail", "FY2027"]))
         out[label] = path
@@ -121,6 +129,21 @@ def _events(e2e_app: Any, nomination_id: int) -> list[str]:
     return list(kinds)
 
 
+def _receipts(e2e_app: Any, reference: str) -> int:
+    """Receipts mailed for the nomination (one per submission)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.notify.models import OutboxMessage
+
+    with e2e_app.app_context():
+        count = db.session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.template == "nomination_receipt",
+            OutboxMessage.subject.contains(reference)))
+        db.session.remove()
+    return count
+
+
 def _validity_dates(e2e_app: Any) -> tuple[str, str]:
     """(passport expiry, health certificate issue date) that pass the FY2027 rules."""
     from sqlalchemy import select
@@ -138,17 +161,24 @@ def _validity_dates(e2e_app: Any) -> tuple[str, str]:
 
 # --- the steps --------------------------------------------------------------------------
 
+def _enter(field: Any, value: str) -> None:
+    """Type a value and leave the field, as a person does: the change autosaves."""
+    field.fill(value)
+    field.press("Tab")
+
+
 def _fill_facts(page: Any) -> None:
     """Section by section, each saved by htmx as the fields change; a wrong value is
     kept out of the draft and its error shown beside the field."""
     identity = _section(page, "identity")
-    identity.get_by_label("Name as in passport (family name, or the only name)").fill("ISMAIL")
-    identity.get_by_label("Given names as in passport").fill("AMINAH")
-    identity.get_by_label("Name in native script").fill("أمينة إسماعيل")
-    identity.get_by_label("Date of birth").fill("1990-05-14")
+    _enter(identity.get_by_label("Name as in passport (family name, or the only name)"),
+           "ISMAIL")
+    _enter(identity.get_by_label("Given names as in passport"), "AMINAH")
+    _enter(identity.get_by_label("Name in native script"), "أمينة إسماعيل")
+    _enter(identity.get_by_label("Date of birth"), "1990-05-14")
     identity.get_by_label("Sex").select_option(label="Female")
     identity.get_by_label("Nationality").select_option("MY")
-    identity.get_by_label("Passport number").fill("A1")  # too short: refused
+    _enter(identity.get_by_label("Passport number"), "A1")  # too short: refused
     error = page.locator("#identity-passport_number-error")
     expect(error).to_have_text("A passport number has 5 to 20 letters and digits.")
     passport = page.locator("#identity-passport_number")
@@ -156,33 +186,48 @@ def _fill_facts(page: Any) -> None:
     assert "identity-passport_number-error" in passport.get_attribute("aria-describedby")
     # Beside the field: in the same field box, not in a summary at the top.
     assert passport.locator("xpath=..").locator(".field-error").count() == 1
-    expect(identity.locator(".save-status")).to_have_text("Saved, except the fields marked in red.")
+    expect(identity.locator(".save-status")).to_have_text(
+        "Saved, except the fields marked in red.")
     expect(page.get_by_label("Given names as in passport")).to_have_value("AMINAH")
-    passport.fill("A98765432")
+    _enter(passport, "A98765432")
     _saved(page, "identity")
     expect(page.locator("#identity-passport_number-error")).to_have_count(0)
 
+    # A slow line: what is typed while a save is under way stays, and is saved too.
     contact = _section(page, "contact")
-    contact.get_by_label("Candidate's e-mail").fill(CANDIDATE_EMAIL)
-    contact.get_by_label("Phone").fill("+60 3 2615 5000")
-    _saved(page, "contact")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # the answer to the first save comes late
+        held.append(route)
+
+    page.route("**/sections/contact", hold)
+    with page.expect_request("**/sections/contact"):
+        _enter(contact.get_by_label("Candidate's e-mail"), CANDIDATE_EMAIL)
+    page.keyboard.type("+60 3 2615 5000")  # the phone field has the focus
+    held[0].continue_()
+    page.unroute("**/sections/contact", hold)
+    expect(contact.locator(".save-status")).to_have_text("Saved")
+    expect(page.get_by_label("Phone")).to_have_value("+60 3 2615 5000")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Phone")).to_have_value("+60 3 2615 5000")
 
     position = _section(page, "position")
-    position.get_by_label("Position", exact=True).fill("Medical officer")
-    position.get_by_label("Department").fill("Cardiology")
+    _enter(position.get_by_label("Position", exact=True), "Medical officer")
+    _enter(position.get_by_label("Department"), "Cardiology")
     position.get_by_label("Specialty", exact=True).select_option(label="Cardiology")
-    position.get_by_label("Years of experience in the specialty").fill("6")
+    _enter(position.get_by_label("Years of experience in the specialty"), "6")
     _saved(page, "position")
 
     english = _section(page, "english")
     english.get_by_label("English level").select_option(label="Advanced")
-    english.get_by_label("English evidence (test and score)").fill("IELTS 7.0 (2025)")
+    _enter(english.get_by_label("English evidence (test and score)"), "IELTS 7.0 (2025)")
     _saved(page, "english")
 
-    preferences = _section(page, "preferences")
-    preferences.get_by_label("Preferred training field").fill("Interventional cardiology")
-    preferences.get_by_label("Motivation").fill("To start a catheter lab in Kuala Lumpur.")
-    _saved(page, "preferences")
+    # The last field, then straight on to the documents: the change is not lost.
+    _enter(_section(page, "preferences").get_by_label("Preferred training field"),
+           "Interventional cardiology")
+    _section(page, "preferences").get_by_label("Motivation").fill(MOTIVATION)
+    page.get_by_role("button", name="Next: documents").click()
 
 
 def _upload_documents(page: Any, files: dict[str, Path], expiry: str, issued: str) -> None:
@@ -192,7 +237,7 @@ def _upload_documents(page: Any, files: dict[str, Path], expiry: str, issued: st
         "This file type is not accepted. Please upload one of: PDF.")
     expect(row.locator(".doc-state")).to_have_text("Missing")
 
-    for label in PDF_ONLY_OR_MIXED:
+    for label in PDF_ROWS:
         dates = {"expires_on": expiry} if label == "Passport copy" else \
             {"issued_on": issued} if label == "Health certificate" else {}
         row = _upload(page, label, files[label], **dates)
@@ -211,6 +256,8 @@ def _answer(phone: Any, live_server: str, path: str, button: str) -> None:
     """The head / the candidate opens the one-time link (no account) and answers."""
     phone.goto(live_server + path)
     expect(phone.get_by_role("definition").filter(has_text="AMINAH ISMAIL")).to_have_count(1)
+    assert_accessible(phone)
+    assert no_horizontal_scroll(phone), wide(phone)
     phone.get_by_role("button", name=button).click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you")
     phone.goto(live_server + path)  # one time only
@@ -248,6 +295,7 @@ def _return_for_changes(staff: Any, live_server: str, reference: str) -> None:
     staff.get_by_role("searchbox").fill(reference)
     staff.get_by_role("link", name="ISMAIL, AMINAH").click()
     expect(staff.get_by_role("heading", level=1)).to_have_text("ISMAIL, AMINAH")
+    assert_accessible(staff)
     staff.get_by_role("button", name="Return for changes").click()
     staff.get_by_label("Message to the institution").fill("Please update the CV.")
     staff.get_by_label("Curriculum vitae", exact=True).fill(STAFF_NOTE)
@@ -271,30 +319,44 @@ def test_a_nomination_from_draft_to_resubmitted(page, phone, staff, live_server,
     expect(page.get_by_role("heading", level=1)).to_contain_text("New nomination")
 
     _fill_facts(page)
-    page.reload()  # the draft kept every valid value
+    page.wait_for_url(re.compile(rf"/nominations/{nomination_id}#documents$"))
+    page.goto(f"{live_server}/nominations/{nomination_id}/edit")  # the draft kept it all
     expect(page.get_by_role("heading", level=1)).to_contain_text("AMINAH ISMAIL")
-    expect(page.locator("#identity-passport_number")).to_have_value("A98765432")
-    expect(page.locator("#position-experience_years")).to_have_value("6")
+    for field, value in (("identity-passport_number", "A98765432"),
+                         ("contact-phone", "+60 3 2615 5000"),
+                         ("position-experience_years", "6"),
+                         ("preferences-motivation", MOTIVATION)):
+        expect(page.locator(f"#{field}")).to_have_value(value)
     assert_accessible(page)
 
-    page.get_by_role("button", name="Next: documents").click()
-    page.wait_for_url(re.compile(rf"/nominations/{nomination_id}#documents$"))
+    show = f"{live_server}/nominations/{nomination_id}"
+    page.goto(show)
     _upload_documents(page, files, expiry, issued)
+    expect(page.locator("article.doc-row .doc-state")).to_have_text(["Uploaded"] * 9)
     panel = page.locator("#panel")
-    expect(panel.locator(".not-ready")).not_to_contain_text("documents are missing")
-    expect(panel.locator(".not-ready")).not_to_contain_text("details are missing")
+    # Facts and files complete and eligible: only the two answers are still awaited.
+    expect(panel.locator(".not-ready li")).to_have_text([
+        "The head of your institution has not endorsed this nomination yet.",
+        "The candidate has not given consent yet."])
 
     _ask_and_answer(page, phone, live_server, e2e_app)
     expect(panel).to_contain_text("Everything is ready. You can submit the nomination.")
-    posts = []
-    page.on("request", lambda r: posts.append(r) if r.method == "POST"
-            and r.url.endswith(f"/nominations/{nomination_id}/submit") else None)
+    second_tab = page.context.new_page()  # the same page, left open in another tab
+    seen = watch(second_tab)
+    second_tab.goto(show)
     page.get_by_role("button", name="Submit nomination").dblclick()
-    expect(page.locator("#flashes")).to_contain_text("ubmitted")
+    expect(page.locator("#flashes")).to_have_text(
+        f"Submitted. A receipt listing every file was sent to {NOMINATOR}.")
     expect(page.locator("main > p .status")).to_have_text("Submitted")
+    second_tab.get_by_role("button", name="Submit nomination").click()
+    expect(second_tab.locator("#flashes")).to_have_text(
+        "This nomination has already been submitted.")
+    assert not seen.page_errors, seen.page_errors
+    second_tab.close()
     history = page.locator("ol.history")
     expect(history.locator("strong", has_text="Submitted")).to_have_count(1)
-    assert _events(e2e_app, nomination_id).count("submitted") == 1, posts
+    assert _events(e2e_app, nomination_id).count("submitted") == 1
+    assert _receipts(e2e_app, reference) == 1
     expect(page.get_by_role("link", name="Edit candidate details")).to_have_count(0)
     expect(page.locator("form.upload-form")).to_have_count(0)
 
@@ -302,12 +364,14 @@ def test_a_nomination_from_draft_to_resubmitted(page, phone, staff, live_server,
 
     page.reload()
     expect(panel).to_contain_text("Program staff returned this nomination for changes.")
+    expect(history).to_contain_text("Please update the CV.")
     cv = _row(page, "Curriculum vitae")
     expect(cv.get_by_role("note")).to_have_text(f"Staff: {STAFF_NOTE}")
     _check_small_screen(phone, live_server, nomination_id)
     _upload(page, "Curriculum vitae", files["cv v2"])
     expect(cv.locator(".doc-file a")).to_have_text("cv_2026.pdf")
     expect(cv.locator(".doc-state")).to_have_text("Uploaded")
+    expect(cv.get_by_role("note")).to_have_text(f"Staff: {STAFF_NOTE}")  # until resubmitted
     page.get_by_role("button", name="Submit again").click()
     expect(page.locator("main > p .status")).to_have_text("Resubmitted")
     expect(history.locator("strong", has_text="Resubmitted")).to_have_count(1)
@@ -315,3 +379,4 @@ def test_a_nomination_from_draft_to_resubmitted(page, phone, staff, live_server,
     kinds = _events(e2e_app, nomination_id)
     assert [k for k in kinds if k in ("submitted", "returned", "resubmitted")] == [
         "submitted", "returned", "resubmitted"], kinds
+    assert _receipts(e2e_app, reference) == 2

@@ -140,3 +140,20 @@ def test_people_list_filters(client, factory) -> None:  # noqa: ANN001
     html = partial.get_data(as_text=True)
     assert "Other Alumnus" in html and "Findable Reviewer" not in html
     assert "<html" not in html
+
+
+def test_nominator_cannot_turn_an_existing_account_into_a_colleague(client, factory, login_as):
+    from portal.accounts.models import Role
+
+    nominator = factory.nominator()
+    reviewer = factory.reviewer()
+    login_as(nominator)
+    response = client.post("/institution/people", data={
+        "name": "Someone", "email": reviewer.email, "language": "en"})
+    assert response.status_code == 422
+    assert b"already has an account" in response.data
+    from portal.extensions import db
+
+    db.session.refresh(reviewer)
+    assert not reviewer.has_role(Role.NOMINATOR)
+    assert reviewer.institution_id is None

@@ -148,3 +148,21 @@ def test_codes_are_limited_per_account(app_ctx, factory, settings) -> None:  # n
 
     assert [code_from(f"203.0.113.{i}", "000000") for i in (1, 2, 3)] == [401, 401, 401]
     assert code_from("203.0.113.4", pyotp.TOTP(secret).now()) == 429
+
+
+def test_a_code_cannot_be_replayed_within_its_window(app_ctx, factory) -> None:  # noqa: ANN001
+    user = factory.reviewer()
+    client = app_ctx.test_client()
+    login(client, user)
+    secret, _codes = _enrol(client)
+    client.post("/logout")
+    code = pyotp.TOTP(secret).now()
+    _password_step(client, user)
+    assert client.post("/login/verify", data={"code": code}).status_code == 303
+    client.post("/logout")
+
+    # Someone who watched the code being typed tries it again a few seconds later.
+    _password_step(client, user)
+    replay = client.post("/login/verify", data={"code": code})
+    assert replay.status_code == 401
+    assert client.get("/dashboard").status_code == 302
