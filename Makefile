@@ -31,7 +31,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=optional --no-audit --no-fund --loglevel=error
 
 assets: node_modules/.package-lock.json
 	mkdir -p static/vendor
@@ -39,6 +39,8 @@ assets: node_modules/.package-lock.json
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
 	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
+	cp node_modules/pdfjs-dist/legacy/build/pdf.min.mjs static/vendor/pdf.min.mjs
+	cp node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs static/vendor/pdf.worker.min.mjs
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations

@@ -27,6 +27,10 @@ AREAS = [
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    import mimetypes
+
+    # pdf.js ships as ES modules; browsers refuse modules served with another type.
+    mimetypes.add_type("text/javascript", ".mjs")
     app = Flask(
         __name__,
         template_folder=str(settings.PROJECT_ROOT / "templates"),

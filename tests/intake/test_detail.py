@@ -35,8 +35,10 @@ def test_page_shows_facts_documents_previews_and_history(client, factory, intake
     assert "Passport copy" in html and "Sensitive: staff only" in html
     assert "Curriculum vitae" in html and "Not uploaded." in html
     assert "scan of passport.pdf" in html
-    # Previews come from the sandboxed URL: an iframe for PDFs, an img for images.
-    assert '<iframe src="/staff/nominations/documents/' in html
+    # Previews come from the sandboxed URL: pdf.js draws PDFs (no PDF viewer in a sandboxed
+    # iframe), an img for images.
+    assert '<div class="pdf-preview" data-pdf-src="/staff/nominations/documents/' in html
+    assert "/static/js/pdf-preview.js" in html and "/static/vendor/pdf.min.mjs" in html
     assert '<img src="/staff/nominations/documents/' in html
     assert f'href="/staff/nominations/{other.id}"' in html  # the possible duplicate
     assert f"/staff/nominations/{nomination.id}/dossier.zip" in html
