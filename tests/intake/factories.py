@@ -9,11 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
-
-from PIL import Image
-from pypdf import PdfWriter
 
 from portal.cycles.models import (
     Cycle,
@@ -34,6 +30,7 @@ from portal.nominations.models import (
 )
 from portal.storage import get_storage
 from portal.storage.models import Blob
+from tests.nominations.factories import jpeg_bytes, pdf_bytes
 
 _seq = itertools.count(1)
 
@@ -47,21 +44,8 @@ REQUIREMENTS = [
 SPECIALTIES = [("cardiology", "Cardiology"), ("radiology", "Radiology")]
 
 
-@cache
-def pdf_bytes(pages: int = 1) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(200, 200)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-@cache
-def jpeg_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (32, 24), (20, 120, 200)).save(out, "JPEG", quality=80)
-    return out.getvalue()
+# The same real files as the workspace's tests (re-exported for intake tests).
+__all__ = ["IntakeFactory", "jpeg_bytes", "pdf_bytes"]
 
 
 def store_blob(data: bytes, content_type: str, original_name: str) -> Blob:
