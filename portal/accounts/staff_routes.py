@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -76,17 +76,10 @@ def invite():
     return render_template("accounts/invite.html", form=form), 422 if form.errors else 200
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/admin/people/<int:user_id>", methods=["GET", "POST"])
 @staff_required
 def person(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = RolesForm(roles=[r.role for r in user.role_rows])
     if form.validate_on_submit():
         wanted = {Role(r) for r in form.roles.data}
@@ -114,7 +107,7 @@ def person(user_id: int):
 @bp.post("/admin/people/<int:user_id>/deactivate")
 @staff_required
 def deactivate(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     try:
         services.deactivate(user, current_user)
     except services.AccountError as exc:
@@ -129,7 +122,7 @@ def deactivate(user_id: int):
 @bp.post("/admin/people/<int:user_id>/reactivate")
 @staff_required
 def reactivate(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     services.reactivate(user, current_user)
     db.session.commit()
     flash(_("%(name)s can sign in again.", name=user.name), "success")

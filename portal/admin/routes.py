@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -46,17 +46,10 @@ def outbox():
                            statuses=list(MailStatus))
 
 
-def _message_or_404(message_id: int) -> OutboxMessage:
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        abort(404)
-    return message
-
-
 @bp.route("/outbox/<int:message_id>")
 @staff_required
 def outbox_message(message_id: int):
-    message = _message_or_404(message_id)
+    message = db.get_or_404(OutboxMessage, message_id)
     attachments = db.session.execute(
         select(OutboxAttachment.filename, OutboxAttachment.content_type,
                func.length(OutboxAttachment.data).label("size"))
@@ -71,7 +64,7 @@ def outbox_message(message_id: int):
 @bp.post("/outbox/<int:message_id>/release")
 @staff_required
 def outbox_release(message_id: int):
-    message = _message_or_404(message_id)
+    message = db.get_or_404(OutboxMessage, message_id)
     if message.status != MailStatus.HELD:
         flash(_("This message was already released."), "warning")
     else:
@@ -86,7 +79,7 @@ def outbox_release(message_id: int):
 @bp.post("/outbox/<int:message_id>/retry")
 @staff_required
 def outbox_retry(message_id: int):
-    message = _message_or_404(message_id)
+    message = db.get_or_404(OutboxMessage, message_id)
     if message.status != MailStatus.FAILED:
         flash(_("Only failed messages can be retried."), "warning")
     else:

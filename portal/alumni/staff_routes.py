@@ -20,13 +20,6 @@ from portal.web import page_or_partial
 PAGE = 50
 
 
-def _alumnus_or_404(alumnus_id: int) -> Alumnus:
-    alumnus = db.session.get(Alumnus, alumnus_id)
-    if alumnus is None:
-        abort(404)
-    return alumnus
-
-
 def _accounts(rows: list[Alumnus]) -> dict[int, User]:
     ids = [a.user_id for a in rows if a.user_id]
     if not ids:
@@ -62,7 +55,7 @@ def staff_new():
 @bp.route("/admin/alumni/<int:alumnus_id>", methods=["GET", "POST"])
 @staff_required
 def staff_edit(alumnus_id: int):
-    alumnus = _alumnus_or_404(alumnus_id)
+    alumnus = db.get_or_404(Alumnus, alumnus_id)
     form = AlumnusForm(obj=alumnus).with_choices()
     if form.validate_on_submit():
         services.update_record(alumnus, form.data, current_user)
@@ -84,11 +77,11 @@ def staff_edit(alumnus_id: int):
 @staff_required
 def staff_merge(alumnus_id: int):
     """Merge record `other_id` into this one: GET compares the two, POST merges."""
-    target = _alumnus_or_404(alumnus_id)
+    target = db.get_or_404(Alumnus, alumnus_id)
     form = MergeForm(formdata=request.values)
     if not form.other_id.data:
         abort(404)
-    source = _alumnus_or_404(form.other_id.data)
+    source = db.get_or_404(Alumnus, form.other_id.data)
     if request.method == "POST":
         try:
             services.merge(source, target, current_user)

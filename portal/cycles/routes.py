@@ -16,13 +16,6 @@ from portal.i18n import timezone_choices
 from portal.nominations.models import Nomination
 
 
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = db.session.get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
 def _requirement_or_404(cycle: Cycle, requirement_id: int) -> DocumentRequirement:
     requirement = db.session.get(DocumentRequirement, requirement_id)
     if requirement is None or requirement.cycle_id != cycle.id:
@@ -78,14 +71,14 @@ def _edit_page(cycle: Cycle, form: CycleForm, status: int = 200,
 @bp.route("/admin/cycles/<int:cycle_id>", methods=["GET", "POST"])
 @staff_required
 def edit(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = db.get_or_404(Cycle, cycle_id)
     form = _with_choices(CycleForm(data=services.form_data(cycle)))
     if form.validate_on_submit():
         try:
             services.update(cycle, form.data, current_user)
         except services.CycleError as e:
             db.session.rollback()
-            cycle = _cycle_or_404(cycle_id)
+            cycle = db.get_or_404(Cycle, cycle_id)
             form.name.errors.append(str(e.message))
         else:
             db.session.commit()
@@ -97,7 +90,7 @@ def edit(cycle_id: int):
 @bp.post("/admin/cycles/<int:cycle_id>/publish")
 @staff_required
 def publish(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = db.get_or_404(Cycle, cycle_id)
     try:
         services.publish(cycle, current_user)
     except services.CycleError as e:
@@ -112,7 +105,7 @@ def publish(cycle_id: int):
 @bp.post("/admin/cycles/<int:cycle_id>/close")
 @staff_required
 def close(cycle_id: int):
-    services.close(_cycle_or_404(cycle_id), current_user)
+    services.close(db.get_or_404(Cycle, cycle_id), current_user)
     db.session.commit()
     flash(_("Cycle closed and archived."), "success")
     return redirect(url_for("cycles.edit", cycle_id=cycle_id), 303)
@@ -121,7 +114,7 @@ def close(cycle_id: int):
 @bp.post("/admin/cycles/<int:cycle_id>/copy")
 @staff_required
 def copy(cycle_id: int):
-    source = _cycle_or_404(cycle_id)
+    source = db.get_or_404(Cycle, cycle_id)
     form = CopyForm()
     if not form.validate_on_submit():
         flash(_("Give the new cycle a name."), "error")
@@ -141,14 +134,14 @@ def copy(cycle_id: int):
 @bp.post("/admin/cycles/<int:cycle_id>/requirements")
 @staff_required
 def add_requirement(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = db.get_or_404(Cycle, cycle_id)
     form = RequirementForm()
     if form.validate_on_submit():
         try:
             services.add_requirement(cycle, form.data, current_user)
         except services.CycleError as e:
             db.session.rollback()
-            cycle = _cycle_or_404(cycle_id)
+            cycle = db.get_or_404(Cycle, cycle_id)
             form.code.errors.append(str(e.message))
         else:
             db.session.commit()
@@ -163,7 +156,7 @@ def add_requirement(cycle_id: int):
           methods=["GET", "POST"])
 @staff_required
 def edit_requirement(cycle_id: int, requirement_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = db.get_or_404(Cycle, cycle_id)
     requirement = _requirement_or_404(cycle, requirement_id)
     form = RequirementForm(obj=requirement)
     if form.validate_on_submit():
@@ -184,7 +177,7 @@ def edit_requirement(cycle_id: int, requirement_id: int):
 @bp.post("/admin/cycles/<int:cycle_id>/requirements/<int:requirement_id>/delete")
 @staff_required
 def delete_requirement(cycle_id: int, requirement_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = db.get_or_404(Cycle, cycle_id)
     requirement = _requirement_or_404(cycle, requirement_id)
     try:
         services.delete_requirement(cycle, requirement, current_user)

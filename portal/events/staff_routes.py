@@ -21,13 +21,6 @@ from portal.web import page_or_partial
 MATERIAL_MAX_MB = 25
 
 
-def _event_or_404(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    return event
-
-
 @bp.route("/admin/events")
 @staff_required
 def staff_index():
@@ -64,7 +57,7 @@ def staff_new():
 @bp.route("/admin/events/<int:event_id>/edit", methods=["GET", "POST"])
 @staff_required
 def staff_edit(event_id: int):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     form = EventForm(obj=event).with_choices()
     if request.method == "GET":
         for name in services.LOCAL_TIMES:
@@ -75,7 +68,7 @@ def staff_edit(event_id: int):
             services.save_event(event, _form_data(form), current_user)
         except services.EventError:
             db.session.rollback()
-            event = _event_or_404(event_id)
+            event = db.get_or_404(Event, event_id)
             form.capacity.errors = [_("%(n)d seats are taken: the capacity cannot be lower.",
                                       n=event.seats_taken)]
         else:
@@ -89,7 +82,7 @@ def staff_edit(event_id: int):
 @bp.route("/admin/events/<int:event_id>")
 @staff_required
 def staff_show(event_id: int):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     return render_template(
         "events/staff_show.html", event=event, counts=services.counts(event_id),
         registrants=services.registrants(event_id), ranks=services.waitlist_ranks(event_id),
@@ -100,7 +93,7 @@ def staff_show(event_id: int):
 @bp.post("/admin/events/<int:event_id>/publish")
 @staff_required
 def staff_publish(event_id: int):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     if ActionForm().validate_on_submit():
         services.publish(event)
         db.session.commit()
@@ -111,7 +104,7 @@ def staff_publish(event_id: int):
 @bp.post("/admin/events/<int:event_id>/cancel")
 @staff_required
 def staff_cancel_event(event_id: int):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     if ActionForm().validate_on_submit():
         told = services.cancel_event(event)
         db.session.commit()
@@ -142,7 +135,7 @@ def staff_cancel_registration(event_id: int, registration_id: int):
 @bp.post("/admin/events/<int:event_id>/materials")
 @staff_required
 def staff_add_material(event_id: int):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     form = MaterialForm()
     if not form.validate_on_submit():
         flash(_("Choose a file to upload."), "error")
@@ -191,7 +184,7 @@ def staff_remove_material(event_id: int, material_id: int):
 @bp.post("/admin/events/<int:event_id>/message")
 @staff_required
 def staff_message(event_id: int):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     form = MessageForm()
     if form.validate_on_submit():
         sent = services.message_registrants(event, form.subject.data.strip(), form.body.data,
@@ -206,7 +199,7 @@ def staff_message(event_id: int):
 @bp.route("/admin/events/<int:event_id>/registrations.<any(csv, xlsx):fmt>")
 @staff_required
 def staff_export(event_id: int, fmt: str):
-    event = _event_or_404(event_id)
+    event = db.get_or_404(Event, event_id)
     header, rows = services.export_rows(event_id)
     record("event.exported", object_type="event", object_id=event_id,
            details={"format": fmt, "rows": len(rows)})

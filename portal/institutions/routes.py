@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,13 +22,6 @@ def _with_choices(form):  # noqa: ANN001, ANN202
     form.country.choices = [("", "—"), *country_choices()]
     form.timezone.choices = [("", "—"), *timezone_choices()]
     return form
-
-
-def _institution_or_404(institution_id: int) -> Institution:
-    institution = db.session.get(Institution, institution_id)
-    if institution is None:
-        abort(404)
-    return institution
 
 
 @bp.route("/admin/institutions")
@@ -68,7 +61,7 @@ def create():
 @bp.route("/admin/institutions/<int:institution_id>", methods=["GET", "POST"])
 @staff_required
 def show(institution_id: int):
-    institution = _institution_or_404(institution_id)
+    institution = db.get_or_404(Institution, institution_id)
     form = _with_choices(InstitutionForm(obj=institution))
     if form.validate_on_submit():
         services.update(institution, form.data, current_user)
@@ -90,7 +83,7 @@ def show(institution_id: int):
 @bp.post("/admin/institutions/<int:institution_id>/approve")
 @staff_required
 def approve(institution_id: int):
-    institution = _institution_or_404(institution_id)
+    institution = db.get_or_404(Institution, institution_id)
     try:
         services.approve(institution, current_user, str(get_locale() or "en"))
     except services.AlreadyDecided:
@@ -105,7 +98,7 @@ def approve(institution_id: int):
 @bp.post("/admin/institutions/<int:institution_id>/decline")
 @staff_required
 def decline(institution_id: int):
-    institution = _institution_or_404(institution_id)
+    institution = db.get_or_404(Institution, institution_id)
     form = DeclineForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for declining."), "error")
