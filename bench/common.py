@@ -200,5 +200,13 @@ def summary_ms(values: list[float]) -> str:
             f" max {max(ms):.1f} ms")
 
 
+def stream_size(stream: Any) -> int:
+    """Bytes left in a seekable stream."""
+    here = stream.tell()
+    end = stream.seek(0, os.SEEK_END)
+    stream.seek(here)
+    return end - here
+
+
 def mb(n_bytes: float) -> float:
     return n_bytes / (1024 * 1024)

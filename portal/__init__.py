@@ -46,6 +46,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True)
 
+    from portal.wsgi_input import BufferedInput
+
+    app.wsgi_app = BufferedInput(app.wsgi_app)  # type: ignore[method-assign]
     if values["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

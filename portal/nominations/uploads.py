@@ -278,11 +278,12 @@ def complete_chunked(nomination: Nomination, requirement: DocumentRequirement,
     if sorted(n for n, _t in pending.parts) != list(range(1, count + 1)):
         raise UploadError(_l("Some parts of the file have not arrived yet."), 409)
     storage = get_storage()
-    if storage.size(pending.key) != pending.total_size:  # not joined by an earlier try
-        try:
-            storage.complete_multipart(pending.key, pending.upload_id,
-                                       [(n, t) for n, t in pending.parts])
-        except (NotFound, ValueError) as e:
+    try:
+        storage.complete_multipart(pending.key, pending.upload_id,
+                                   [(n, t) for n, t in pending.parts])
+    except (NotFound, ValueError) as e:
+        # Gone: joined by an earlier try whose answer was lost, or expired.
+        if storage.size(pending.key) != pending.total_size:
             _discard(pending, completed=False)
             raise UploadError(_l("This upload could not be finished. Please upload the file "
                                  "again."), 410) from e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -13,17 +14,22 @@ from flask import current_app
 from portal.db import new_key
 from portal.extensions import db
 from portal.storage.base import (
+    CHUNK,
+    FileView,
     InvalidKey,
     NotFound,
     Storage,
     content_disposition,
 )
 from portal.storage.checks import (
+    KINDS,
     CheckedFile,
     FileRejected,
     FileTooLarge,
     inspect_file,
-    spool_limited,
+    limited_file,
+    sniff_kind,
+    stored_as_sent,
 )
 from portal.storage.local import LocalStorage
 from portal.storage.models import Blob, PendingUpload
@@ -108,14 +114,21 @@ def store_upload(
     If the commit later fails, the stored file has no row; the sweep removes it.
     """
     storage = get_storage()
-    with spool_limited(stream, max_bytes) as spooled:
-        checked = inspect_file(spooled, allowed)
-        key = new_key()
-        try:
-            size, sha256 = storage.put(checked.fileobj, key, content_type=checked.content_type)
-        finally:
-            if checked.fileobj is not spooled:
-                checked.fileobj.close()
+    key = new_key()
+    with limited_file(stream, max_bytes) as upload:
+        view = FileView.of(upload, CHUNK)
+        kind = sniff_kind(upload, allowed) if view is not None else None
+        if view is not None and kind is not None and stored_as_sent(kind):
+            checked, size, sha256 = _store_while_checking(storage, upload, view, key,
+                                                          allowed, KINDS[kind].content_type)
+        else:
+            checked = inspect_file(upload, allowed)
+            try:
+                size, sha256 = storage.put(checked.fileobj, key,
+                                           content_type=checked.content_type)
+            finally:
+                if checked.fileobj is not upload:
+                    checked.fileobj.close()
     blob = Blob(
         key=key,
         size=size,
@@ -132,3 +145,27 @@ def store_upload(
             storage.delete(key)
         raise
     return blob
+
+
+def _store_while_checking(storage: Storage, upload: BinaryIO, view: FileView, key: str,
+                          allowed: set[str], content_type: str,
+                          ) -> tuple[CheckedFile, int, str]:
+    """Store a file that is kept as sent while it is being checked.
+
+    The write (mostly waiting on the network or the disk) and the checks (mostly CPU)
+    overlap, so a big scan takes about the longer of the two instead of their sum. A
+    refused file is deleted again before the refusal reaches the user; should that
+    delete fail, the sweep removes the blob, which has no row.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored = pool.submit(storage.put, view, key, content_type=content_type)
+        try:
+            checked = inspect_file(upload, allowed)
+        except BaseException:
+            with suppress(Exception):
+                stored.result()
+            with suppress(Exception):
+                storage.delete(key)
+            raise
+        size, sha256 = stored.result()
+    return checked, size, sha256

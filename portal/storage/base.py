@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -61,6 +62,86 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     encoded = quote(name, safe="")
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def seekable_size(stream: object) -> int | None:
+    """Bytes from the stream's position to its end, or None if it cannot seek."""
+    try:
+        if not stream.seekable():  # type: ignore[attr-defined]
+            return None
+        start = stream.tell()  # type: ignore[attr-defined]
+        end = stream.seek(0, 2)  # type: ignore[attr-defined]
+        stream.seek(start)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end - start
+
+
+def sha256_of(stream: BinaryIO) -> str:
+    """sha256 of a seekable stream from its position to the end; the position is kept."""
+    start = stream.tell()
+    digest = hashlib.sha256()
+    while data := stream.read(CHUNK):
+        digest.update(data)
+    stream.seek(start)
+    return digest.hexdigest()
+
+
+class FileView:
+    """A read-only, seekable view of an open file with a position of its own.
+
+    Reads go through os.pread, so one thread can store a file through a view while
+    another thread reads the same file object (the content checks) without either
+    moving the other's position.
+    """
+
+    def __init__(self, fileobj: BinaryIO) -> None:
+        fileobj.flush()
+        self._fd = fileobj.fileno()
+        self._size = os.fstat(self._fd).st_size
+        self._pos = 0
+
+    @classmethod
+    def of(cls, fileobj: object, min_size: int = 0) -> FileView | None:
+        """A view of fileobj if it is a real file of at least min_size bytes, else None
+        (an in-memory file has no descriptor to share)."""
+        size = seekable_size(fileobj)
+        if size is None or size < min_size or fileobj.tell() != 0:  # type: ignore[attr-defined]
+            return None
+        try:
+            view = cls(fileobj)  # type: ignore[arg-type]
+        except (AttributeError, OSError, ValueError):
+            return None
+        return view if view._size == size else None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def flush(self) -> None:
+        """Nothing to flush: a view never writes."""
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            n = self._size - self._pos
+        data = os.pread(self._fd, max(0, n), self._pos)
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
 
 
 class HashingReader:

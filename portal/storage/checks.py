@@ -10,15 +10,23 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, BinaryIO, NoReturn
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
 
-from portal.storage.base import CHUNK
+from portal.storage.base import CHUNK, seekable_size
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +115,25 @@ def spool_limited(stream: BinaryIO, max_bytes: int) -> tempfile.SpooledTemporary
     return out
 
 
+@contextmanager
+def limited_file(stream: BinaryIO, max_bytes: int) -> Iterator[IO[bytes]]:
+    """The upload as a seekable file of at most max_bytes, positioned at 0.
+
+    A form upload is already a temporary file (werkzeug spools it while parsing the
+    request), so it is used as it is after a size check instead of being copied again;
+    any other stream goes through spool_limited. The caller's stream is left open.
+    """
+    size = seekable_size(stream)
+    if size is None:
+        with spool_limited(stream, max_bytes) as spooled:
+            yield spooled
+        return
+    if size > max_bytes:
+        raise FileTooLarge(max_bytes)
+    stream.seek(0)
+    yield stream
+
+
 def _accepted(allowed: set[str]) -> str:
     return ", ".join(KINDS[k].short for k in KINDS if k in allowed)
 
@@ -122,8 +149,9 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def inspect_file(fileobj: IO[bytes], allowed: set[str]) -> CheckedFile:
-    """Decide what fileobj is and whether it may be stored; raise FileRejected if not."""
+def sniff_kind(fileobj: IO[bytes], allowed: set[str]) -> str:
+    """The file's kind from its first bytes, if it is one of allowed; raise FileRejected
+    if not. Cheap; inspect_file then confirms the kind by parsing the whole file."""
     if not allowed or not set(allowed) <= KINDS.keys():
         raise ValueError(f"allowed must be a non-empty subset of {sorted(KINDS)}")
     fileobj.seek(0)
@@ -143,6 +171,17 @@ def inspect_file(fileobj: IO[bytes], allowed: set[str]) -> CheckedFile:
             "Please upload one of: %(kinds)s.",
             found=_LONG_NAMES[kind], kinds=_accepted(allowed),
         ))
+    return kind
+
+
+def stored_as_sent(kind: str) -> bool:
+    """PDFs are kept byte for byte once they pass; images are re-encoded."""
+    return kind == "pdf"
+
+
+def inspect_file(fileobj: IO[bytes], allowed: set[str]) -> CheckedFile:
+    """Decide what fileobj is and whether it may be stored; raise FileRejected if not."""
+    kind = sniff_kind(fileobj, allowed)
     if kind == "pdf":
         return _check_pdf(fileobj)
     return _reencode_image(fileobj, kind)
@@ -208,7 +247,13 @@ def find_active_content(reader: PdfReader) -> str | None:
             seen.add(ref)
             if len(seen) > MAX_PDF_OBJECTS:
                 raise ValueError("too many objects")
-            obj = obj.get_object()
+            resolved = obj.get_object()
+            if isinstance(resolved, StreamObject):
+                # The walk needs a stream's dictionary, not its data: dropping it from
+                # pypdf's cache keeps one stream in memory at a time instead of the
+                # whole file (a 20 MB scan is nearly all image streams).
+                reader.resolved_objects.pop((obj.generation, obj.idnum), None)
+            obj = resolved
         if isinstance(obj, DictionaryObject):  # stream objects too
             for key, value in obj.items():  # raw values: references stay unresolved here
                 if key in ACTIVE_KEYS:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -14,21 +17,28 @@ from botocore.exceptions import ClientError
 
 from portal.storage.base import (
     CHUNK,
+    FileView,
     HashingReader,
     InvalidKey,
     NotFound,
     Storage,
     clamp_expiry,
     content_disposition,
+    seekable_size,
+    sha256_of,
     validate_key,
     validate_part_number,
 )
 
-# put() sends files above this size as a multipart upload of parts this big. Each part
-# is spooled to a temporary file first (botocore needs its length), so memory stays at
-# one chunk whatever the file size.
+# put() sends a seekable file up to this size in one PUT, streamed from the file itself:
+# one request instead of a multipart upload's three or more, and no copy. Larger files
+# and streams that cannot seek go as a multipart upload of PUT_PART_SIZE parts, each
+# spooled to a temporary file first (botocore needs its length), so memory stays at one
+# chunk whatever the file size.
+SINGLE_PUT_LIMIT = 100 * 1024 * 1024
 PUT_PART_SIZE = 8 * 1024 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def _code(error: ClientError) -> str:
@@ -89,6 +99,10 @@ class S3Storage(Storage):
             if self.public_endpoint_url == self.endpoint_url
             else self._make_client(self.public_endpoint_url, credentials)
         )
+        # Payloads are signed (so hashed by botocore) over plain http only.
+        self._signs_payload = (self.endpoint_url or "https:").startswith("http:")
+        self._signed = threading.local()
+        self._client.meta.events.register("before-send.s3.PutObject", self._note_signed_digest)
         if create_bucket:
             self._ensure_bucket()
 
@@ -134,6 +148,9 @@ class S3Storage(Storage):
 
     def put(self, stream: BinaryIO, key: str, *, content_type: str) -> tuple[int, str]:
         validate_key(key)
+        size = seekable_size(stream)
+        if size is not None and size <= SINGLE_PUT_LIMIT:
+            return size, self._put_single(stream, key, size, content_type)
         reader = HashingReader(stream)
         part = _Spooled(reader, PUT_PART_SIZE)
         if part.size < PUT_PART_SIZE:
@@ -149,7 +166,8 @@ class S3Storage(Storage):
             while part.size:
                 with part.file:
                     number = len(parts) + 1
-                    parts.append((number, self._send_part(key, upload_id, number, part)))
+                    parts.append((number, self._send_part(key, upload_id, number,
+                                                          part.file, part.size)))
                 part = _Spooled(reader, PUT_PART_SIZE)
             part.close()
             self.complete_multipart(key, upload_id, parts)
@@ -159,11 +177,42 @@ class S3Storage(Storage):
             raise
         return reader.size, reader.hexdigest()
 
-    def _send_part(self, key: str, upload_id: str, number: int, part: _Spooled) -> str:
+    def _put_single(self, stream: BinaryIO, key: str, size: int, content_type: str) -> str:
+        """One PUT of a seekable file (botocore rewinds it on a retry); returns its sha256.
+
+        Over http, botocore signs the body's sha256 and the S3 server checks it: that
+        digest, verified by the server, is ours too, so the file is hashed once. Over
+        https the body is not signed; a second thread then hashes a real file through
+        its own view while botocore sends it (hashing releases the GIL).
+        """
+        args = {"Bucket": self.bucket, "Key": key, "Body": stream, "ContentLength": size,
+                "ContentType": content_type}
+        view = None if self._signs_payload else FileView.of(stream, CHUNK)
+        if view is None:
+            start = stream.tell()
+            self._signed.digest = None
+            self._client.put_object(**args)
+            signed = self._signed.digest
+            if isinstance(signed, str) and _SHA256_HEX.fullmatch(signed):
+                return signed
+            stream.seek(start)
+            return sha256_of(stream)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(sha256_of, view)
+            self._client.put_object(**args)
+            return digest.result()
+
+    def _note_signed_digest(self, request: Any, **_kwargs: Any) -> None:
+        """botocore event before-send.s3.PutObject: keep the payload digest it signed."""
+        value = request.headers.get("X-Amz-Content-SHA256")
+        self._signed.digest = value.decode() if isinstance(value, bytes) else value
+
+    def _send_part(self, key: str, upload_id: str, number: int, body: BinaryIO,
+                   size: int) -> str:
         try:
             response = self._client.upload_part(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
-                Body=part.file, ContentLength=part.size,
+                Body=body, ContentLength=size,
             )
         except ClientError as e:
             if _code(e) == "NoSuchUpload":
@@ -248,9 +297,12 @@ class S3Storage(Storage):
     def put_part(self, key: str, upload_id: str, part_number: int, stream: BinaryIO) -> str:
         validate_key(key)
         validate_part_number(part_number)
+        size = seekable_size(stream)
+        if size is not None:  # already a file (the portal spools parts): no second copy
+            return self._send_part(key, upload_id, part_number, stream, size)
         part = _Spooled(stream, None)
         with part.file:
-            return self._send_part(key, upload_id, part_number, part)
+            return self._send_part(key, upload_id, part_number, part.file, part.size)
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
         validate_key(key)

@@ -131,6 +131,21 @@ class Samples:
             writer.add_blank_page(200, 200)
         return cls._pdf(writer)
 
+    @staticmethod
+    def scanned_pdf(pages: int = 3) -> bytes:
+        """Pages of grey noise as JPEG images, as a scanner makes them (over 1 MB)."""
+        images = [Image.effect_noise((1000, 1400), 60).convert("L") for _ in range(pages)]
+        out = io.BytesIO()
+        images[0].save(out, "PDF", save_all=True, append_images=images[1:], quality=95)
+        return out.getvalue()
+
+    @classmethod
+    def scanned_pdf_js(cls, pages: int = 3) -> bytes:
+        """The scan with a script that runs when it is opened."""
+        writer = PdfWriter(clone_from=io.BytesIO(cls.scanned_pdf(pages)))
+        writer.add_open_action(JavaScript("app.alert('hi');"))
+        return cls._pdf(writer)
+
     @classmethod
     def pdf_js(cls) -> bytes:
         """JavaScript in the document-level names tree."""

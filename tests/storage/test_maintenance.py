@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,6 +95,44 @@ def test_refused_upload_stores_nothing(app, storage, samples):
                      max_bytes=100, user_id=None)
     assert keys(storage) == set()
     assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
+
+
+def as_upload(data: bytes):  # noqa: ANN201
+    """The file as a form upload arrives: a temporary file on disk."""
+    f = tempfile.TemporaryFile()  # noqa: SIM115
+    f.write(data)
+    f.seek(0)
+    return f
+
+
+def test_big_scan_is_stored_while_it_is_checked(app, storage, samples):
+    data = samples.scanned_pdf()
+    assert len(data) > 2 * 1024 * 1024  # big enough for the overlapping path
+    with as_upload(data) as upload:
+        blob = store_upload(upload, original_name="scan.pdf", allowed={"pdf"},
+                            max_bytes=10 * 1024 * 1024, user_id=None)
+    db.session.commit()
+    assert (blob.size, blob.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert b"".join(storage.open(blob.key)) == data
+    assert blob.content_type == "application/pdf" and keys(storage) == {blob.key}
+
+
+def test_big_booby_trapped_scan_is_refused_and_leaves_nothing(app, storage, samples):
+    data = samples.scanned_pdf_js()
+    assert len(data) > 2 * 1024 * 1024
+    with as_upload(data) as upload, pytest.raises(FileRejected) as refused:
+        store_upload(upload, original_name="scan.pdf", allowed={"pdf"},
+                     max_bytes=10 * 1024 * 1024, user_id=None)
+    assert "scripts" in str(refused.value)
+    assert keys(storage) == set()
+    assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
+
+
+def test_big_upload_over_the_limit_is_refused_before_anything_is_stored(app, storage, samples):
+    with as_upload(samples.scanned_pdf()) as upload, pytest.raises(FileTooLarge):
+        store_upload(upload, original_name="scan.pdf", allowed={"pdf"},
+                     max_bytes=1024 * 1024, user_id=None)
+    assert keys(storage) == set()
 
 
 def test_get_storage_builds_from_config_once(tmp_path, make_s3):
