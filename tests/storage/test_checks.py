@@ -35,9 +35,9 @@ def test_plain_pdf_is_kept_as_sent(samples):
     assert checked.fileobj.read() == data
 
 
-@pytest.mark.parametrize(
-    "maker", ["pdf_js", "pdf_open_action", "pdf_attachment", "pdf_launch"]
-)
+@pytest.mark.parametrize("maker", [
+    "pdf_js", "pdf_attachment", "pdf_launch", "pdf_open_uri", "pdf_open_goto_then_script",
+])
 def test_pdf_with_active_content_is_refused(samples, maker):
     with pytest.raises(FileRejected) as err:
         check(getattr(samples, maker)(), {"pdf"})
@@ -48,13 +48,25 @@ def test_object_walk_finds_what_raw_bytes_may_hide(samples):
     # The walk sees parsed (unescaped, decompressed) names, independently of the raw scan.
     for maker, expected in [
         ("pdf_js", {"/JavaScript", "/JS"}),
-        ("pdf_open_action", {"/OpenAction"}),
+        ("pdf_open_uri", {"/OpenAction"}),
+        ("pdf_open_goto_then_script", {"/JavaScript", "/JS"}),
         ("pdf_attachment", {"/EmbeddedFiles", "/EmbeddedFile"}),
         ("pdf_launch", {"/Launch"}),
     ]:
         reader = PdfReader(io.BytesIO(getattr(samples, maker)()), strict=True)
         assert find_active_content(reader) in expected, maker
     assert find_active_content(PdfReader(io.BytesIO(samples.pdf()))) is None
+
+
+def test_pdf_that_only_opens_at_a_page_is_accepted(samples):
+    # Office programs and PDF libraries (fpdf2 here) write an /OpenAction that shows
+    # page 1 at some zoom; that is not active content.
+    from portal.nominations.demo import make_pdf
+
+    for data in (samples.pdf_open_at_page(), make_pdf("Curriculum vitae", ["Line"])):
+        assert b"/OpenAction" in data
+        checked = check(data, {"pdf"})
+        assert checked.kind == "pdf" and checked.fileobj.read() == data
 
 
 def test_hex_escaped_name_outside_the_object_graph_is_refused(samples):
