@@ -6,7 +6,7 @@ A constant number of queries whatever the number of nominations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,15 +21,40 @@ from portal.nominations import confirmations, services
 from portal.nominations.models import COUNTED_STATES, Nomination, NominationState
 
 
-def countdown(deadline: datetime, now: datetime | None = None) -> str:
+@dataclass(frozen=True)
+class Countdown:
+    """Time left until a deadline: the text as of now, and what the page's script needs
+    to keep it current (static/js/portal.js) in the reader's language."""
+
+    deadline: datetime
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def deadline_utc(self) -> str:
+        return self.deadline.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    @staticmethod
+    def patterns() -> dict[str, str]:
+        # gettext without values returns the translated pattern with its placeholders.
+        return {"days": _("%(days)d days and %(hours)d hours left"),
+                "hours": _("%(hours)d hours and %(minutes)d minutes left"),
+                "passed": _("The deadline has passed.")}
+
+
+def countdown(deadline: datetime, now: datetime | None = None) -> Countdown:
     left = deadline - (now or utcnow())
     if left.total_seconds() <= 0:
-        return _("The deadline has passed.")
+        return Countdown(deadline, _("The deadline has passed."))
     days, rest = divmod(int(left.total_seconds()), 86400)
     hours, rest = divmod(rest, 3600)
     if days:
-        return _("%(days)d days and %(hours)d hours left", days=days, hours=hours)
-    return _("%(hours)d hours and %(minutes)d minutes left", hours=hours, minutes=rest // 60)
+        return Countdown(deadline, _("%(days)d days and %(hours)d hours left", days=days,
+                                     hours=hours))
+    return Countdown(deadline, _("%(hours)d hours and %(minutes)d minutes left", hours=hours,
+                                 minutes=rest // 60))
 
 
 @dataclass
@@ -39,7 +64,7 @@ class CycleView:
     checklists: dict[int, Any]
     statuses: dict[int, confirmations.Status]
     counted: int
-    countdown: str
+    countdown: Countdown
     can_create: bool
 
 

@@ -27,10 +27,12 @@ def _requirement(nomination: Nomination, requirement_id: int) -> DocumentRequire
 
 
 def _row(nomination: Nomination, requirement: DocumentRequirement, *, error: str | None = None,
-         status: int = 200):  # noqa: ANN202
+         notice: str | None = None, status: int = 200):  # noqa: ANN202
+    """The checklist row alone; `notice` is what screen readers announce (uploads.js)."""
     ctx = workspace_context(nomination)
     row = next(r for r in ctx["checklist"].rows if r.requirement.id == requirement.id)
-    html = render_template("nominations/_doc_row.html", row=row, error=error, **ctx)
+    html = render_template("nominations/_doc_row.html", row=row, error=error, notice=notice,
+                           **ctx)
     # The status panel listens for this and reloads (complete? ready to submit?).
     return html, status, {"HX-Trigger": "nomination-changed"}
 
@@ -39,8 +41,9 @@ def _done(nomination: Nomination, requirement: DocumentRequirement, message: str
           category: str, status: int = 200):  # noqa: ANN202
     """htmx/JS callers get the row; plain forms a redirect (or the page on errors)."""
     if is_htmx():
-        return _row(nomination, requirement, error=message if category == "error" else None,
-                    status=status)
+        if category == "error":
+            return _row(nomination, requirement, error=message, status=status)
+        return _row(nomination, requirement, notice=message, status=status)
     flash(message, category)
     return redirect(url_for("nominations.show", nomination_id=nomination.id,
                             _anchor=f"req-{requirement.id}"), 303)
@@ -228,7 +231,8 @@ def chunk_complete(nomination_id: int, upload_id: int):
         db.session.commit()
         return _row(nomination, requirement, error=str(e.message), status=e.status)
     db.session.commit()
-    return _row(nomination, requirement)
+    return _row(nomination, requirement,
+                notice=_("%(label)s uploaded.", label=requirement.label))
 
 
 @bp.post("/nominations/<int:nomination_id>/uploads/<int:upload_id>/abort")

@@ -48,4 +48,32 @@
     p.textContent = document.body.getAttribute("data-offline-text") || "No connection. Please try again.";
     box.replaceChildren(p);
   });
+
+  // Deadline countdowns (templates/nominations/_countdown.html): the server writes the
+  // text as of the page load, in the reader's language; this keeps it current while the
+  // page stays open, with the same patterns. Not announced: it changes every minute.
+  function fill(pattern, values) {
+    return pattern.replace(/%\((\w+)\)d/g, function (all, name) {
+      return name in values ? String(values[name]) : all;
+    });
+  }
+  function updateCountdowns() {
+    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
+      var left = Math.floor((Date.parse(el.getAttribute("data-deadline")) - Date.now()) / 1000);
+      if (isNaN(left)) { return; }
+      var text;
+      if (left <= 0) {
+        text = el.getAttribute("data-passed");
+      } else {
+        var days = Math.floor(left / 86400);
+        var values = {days: days, hours: Math.floor((left % 86400) / 3600),
+                      minutes: Math.floor((left % 3600) / 60)};
+        text = fill(el.getAttribute(days ? "data-days" : "data-hours"), values);
+      }
+      if (text && el.textContent !== text) { el.textContent = text; }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", updateCountdowns);
+  document.addEventListener("htmx:afterSettle", updateCountdowns);
+  window.setInterval(updateCountdowns, 20000);
 })();

@@ -61,8 +61,24 @@
     if (!fresh) { return; }
     row.replaceWith(fresh);
     if (window.htmx) { window.htmx.process(fresh); }
+    settled(fresh);
     document.body.dispatchEvent(new CustomEvent("nomination-changed", { bubbles: true }));
   }
+
+  // A replaced row takes the focus with it: put it on the new row's heading, so keyboard
+  // and screen reader users stay where they were, and announce what happened (errors
+  // announce themselves with role=alert).
+  function settled(row) {
+    var heading = row.querySelector("h3[tabindex]");
+    if (heading) { heading.focus(); }
+    var notice = row.getAttribute("data-notice");
+    var announcer = document.getElementById("doc-announcer");
+    if (notice && announcer) { announcer.textContent = notice; }
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var row = event.detail && event.detail.elt;
+    if (row && row.classList && row.classList.contains("doc-row")) { settled(row); }
+  });
 
   function ui(form) {
     var bar = form.querySelector(".upload-progress");

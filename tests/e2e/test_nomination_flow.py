@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +243,9 @@ def _upload_documents(page: Any, files: dict[str, Path], expiry: str, issued: st
         row = _upload(page, label, files[label], **dates)
         expect(row.locator(".doc-state")).to_have_text("Uploaded")
         expect(row.locator(".doc-file a")).to_have_text(files[label].name)
+        # The keyboard stays on the row; screen readers hear that it worked.
+        expect(row.get_by_role("heading", level=3)).to_be_focused()
+        expect(page.locator("#doc-announcer")).to_have_text(f"{label} uploaded.")
     row = _upload(page, "Photo", files["Photo"])
     expect(row.locator(".doc-state")).to_have_text("Uploaded")
     expect(row.locator(".doc-file a")).to_have_text("photo.jpg")
@@ -380,3 +383,19 @@ def test_a_nomination_from_draft_to_resubmitted(page, phone, staff, live_server,
     assert [k for k in kinds if k in ("submitted", "returned", "resubmitted")] == [
         "submitted", "returned", "resubmitted"], kinds
     assert _receipts(e2e_app, reference) == 2
+
+
+def test_deadline_countdown_keeps_time_while_the_page_is_open(page, live_server) -> None:  # noqa: ANN001
+    sign_in(page, live_server, NOMINATOR, reuse=True)
+    countdown = page.locator(".cycle-card .countdown").first
+    expect(countdown).to_contain_text("left")  # as written by the server
+    deadline = datetime.fromisoformat(countdown.get_attribute("data-deadline"))
+
+    # The browser's clock 2 days, 3 hours and 30 seconds before the deadline.
+    page.clock.install(time=deadline - timedelta(days=2, hours=3, seconds=30))
+    page.reload()
+    expect(countdown).to_have_text("2 days and 3 hours left")
+    page.clock.fast_forward("50:30:00")  # the page stays open for 2 days and 2.5 hours
+    expect(countdown).to_have_text("0 hours and 30 minutes left")
+    page.clock.fast_forward("00:31:00")
+    expect(countdown).to_have_text("The deadline has passed.")
