@@ -13,6 +13,7 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import NameObject
+from sqlalchemy import select
 
 from portal.cycles.models import (
     Cycle,
@@ -99,10 +100,13 @@ def requirement_specs() -> list[dict[str, Any]]:
 def make_cycle(*, opens_in: timedelta = timedelta(days=-10),
                closes_in: timedelta = timedelta(days=20), status: str = CycleStatus.PUBLISHED,
                requirements: list[dict[str, Any]] | None = None, **kw: Any) -> Cycle:
-    n = next(_seq)
+    # A copied cycle takes the next year's name (FY2344 -> FY2345): skip names in use.
+    name = f"FY{2100 + next(_seq)}"
+    while db.session.scalar(select(Cycle.id).where(Cycle.name == name)) is not None:
+        name = f"FY{2100 + next(_seq)}"
     now = utcnow()
     values: dict[str, Any] = {
-        "name": f"FY{2100 + n}", "status": status, "opens_at": now + opens_in,
+        "name": name, "status": status, "opens_at": now + opens_in,
         "closes_at": now + closes_in, "window_timezone": "Asia/Tokyo",
         "training_starts_on": (now + closes_in).date() + timedelta(days=120),
         "training_ends_on": (now + closes_in).date() + timedelta(days=210),
