@@ -46,15 +46,14 @@ class Countdown:
 
 def countdown(deadline: datetime, now: datetime | None = None) -> Countdown:
     left = deadline - (now or utcnow())
+    patterns = Countdown.patterns()
     if left.total_seconds() <= 0:
-        return Countdown(deadline, _("The deadline has passed."))
+        return Countdown(deadline, patterns["passed"])
     days, rest = divmod(int(left.total_seconds()), 86400)
     hours, rest = divmod(rest, 3600)
     if days:
-        return Countdown(deadline, _("%(days)d days and %(hours)d hours left", days=days,
-                                     hours=hours))
-    return Countdown(deadline, _("%(hours)d hours and %(minutes)d minutes left", hours=hours,
-                                 minutes=rest // 60))
+        return Countdown(deadline, patterns["days"] % {"days": days, "hours": hours})
+    return Countdown(deadline, patterns["hours"] % {"hours": hours, "minutes": rest // 60})
 
 
 @dataclass

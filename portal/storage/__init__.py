@@ -116,9 +116,9 @@ def store_upload(
     storage = get_storage()
     key = new_key()
     with limited_file(stream, max_bytes) as upload:
-        view = FileView.of(upload, CHUNK)
-        kind = sniff_kind(upload, allowed) if view is not None else None
-        if view is not None and kind is not None and stored_as_sent(kind):
+        kind = sniff_kind(upload, allowed)  # a wrong type is refused before any write
+        view = FileView.of(upload, CHUNK) if stored_as_sent(kind) else None
+        if view is not None:
             checked, size, sha256 = _store_while_checking(storage, upload, view, key,
                                                           allowed, KINDS[kind].content_type)
         else:

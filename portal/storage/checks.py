@@ -127,14 +127,13 @@ def limited_file(stream: BinaryIO, max_bytes: int) -> Iterator[IO[bytes]]:
     request), so it is used as it is after a size check instead of being copied again;
     any other stream goes through spool_limited. The caller's stream is left open.
     """
-    size = seekable_size(stream)
-    if size is None:
+    if seekable_size(stream) is None:
         with spool_limited(stream, max_bytes) as spooled:
             yield spooled
         return
-    if size > max_bytes:
-        raise FileTooLarge(max_bytes)
     stream.seek(0)
+    if seekable_size(stream) > max_bytes:  # type: ignore[operator]
+        raise FileTooLarge(max_bytes)
     yield stream
 
 
