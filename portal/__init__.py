@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from portal import config as settings
+from portal.transaction import PortalFlask
 
 AREAS = [
     # (module with a blueprint `bp`); later areas add themselves here.
@@ -31,7 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     # pdf.js ships as ES modules; browsers refuse modules served with another type.
     mimetypes.add_type("text/javascript", ".mjs")
-    app = Flask(
+    app = PortalFlask(
         __name__,
         template_folder=str(settings.PROJECT_ROOT / "templates"),
         static_folder=str(settings.PROJECT_ROOT / "static"),
@@ -64,7 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import i18n, jobs, security
+    from portal import i18n, jobs, security, transaction
     from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
     _import_models()
@@ -81,6 +82,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page says why on its own
     login_manager.session_protection = None  # sessions end by token rotation instead
     security.init_app(app)
+    transaction.init_app(app)
     i18n.init_app(app)
     jobs.init_app(app)
 
@@ -92,7 +94,7 @@ def _init_extensions(app: Flask) -> None:
     def _navigation():  # noqa: ANN202
         from flask_login import current_user
 
-        from portal.dashboard.registry import nav_for
+        from portal.navigation import nav_for
 
         return {"nav_links": nav_for(current_user)}
 
@@ -110,7 +112,7 @@ MODEL_MODULES = [
     "portal.institutions.models",
     "portal.audit.models",
     "portal.notify.models",
-    "portal.auth.tokens",
+    "portal.tokens",
     "portal.storage.models",
     "portal.cycles.models",
     "portal.nominations.models",
@@ -130,13 +132,10 @@ def _register_areas(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from portal.extensions import db
-
     def page(template: str, status: int):  # noqa: ANN202
         def handler(error):  # noqa: ANN001, ANN202
             from flask.globals import request_ctx
 
-            db.session.rollback()
             if request_ctx.url_adapter is None:
                 # Refused before routing (a Host not in TRUSTED_HOSTS): pages cannot build
                 # links, so answer with the plain error.
@@ -150,6 +149,11 @@ def _register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
+
+    from portal.errors import PortalError
+    from portal.web import handle_portal_error
+
+    app.register_error_handler(PortalError, handle_portal_error)
 
 
 def _register_cli(app: Flask) -> None:

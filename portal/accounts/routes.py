@@ -10,8 +10,8 @@ from sqlalchemy import select
 from portal.accounts import bp, services
 from portal.accounts.forms import ColleagueInviteForm, ProfileForm
 from portal.accounts.models import Role, User
+from portal.accounts.policy import role_required
 from portal.audit.services import record
-from portal.auth.policy import role_required
 from portal.extensions import db
 from portal.i18n import timezone_choices
 

@@ -8,9 +8,9 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import tokens
 from portal.accounts.models import Role, User, UserRole, new_session_token
 from portal.audit.services import record
-from portal.auth import tokens
 from portal.auth.passwords import hash_password
 from portal.db import utcnow
 from portal.extensions import db

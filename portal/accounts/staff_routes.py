@@ -10,8 +10,8 @@ from sqlalchemy import func, or_, select
 from portal.accounts import bp, services
 from portal.accounts.forms import InviteForm, RolesForm
 from portal.accounts.models import Role, User, UserRole
+from portal.accounts.policy import staff_required
 from portal.audit.services import record
-from portal.auth.policy import staff_required
 from portal.extensions import db
 from portal.institutions.models import Institution, InstitutionStatus
 from portal.web import page_or_partial

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal.accounts.policy import staff_required
 from portal.admin import bp
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
-from portal.auth.policy import staff_required
 from portal.extensions import db
 from portal.i18n import viewer_timezone
 from portal.notify import services as notify

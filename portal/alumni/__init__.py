@@ -8,9 +8,9 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role
-from portal.dashboard.registry import register_nav, register_section
 from portal.demo import register_loader
 from portal.jobs import register_periodic
+from portal.navigation import register_nav, register_section
 
 bp = Blueprint("alumni", __name__)
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from portal.accounts.policy import staff_required
 from portal.alumni import bp
 from portal.alumni.forms import ConfirmForm, UploadForm, mapping_form
 from portal.alumni.importer import (
@@ -30,7 +31,6 @@ from portal.alumni.importer import (
     read_table,
 )
 from portal.alumni.matching import run_import
-from portal.auth.policy import staff_required
 from portal.db import new_key
 from portal.extensions import db
 from portal.storage import clean_filename, get_storage

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import Role
+from portal.accounts.policy import role_required
 from portal.alumni import bp, policy, services
 from portal.alumni.forms import ProfileForm
 from portal.alumni.services import Filters
-from portal.auth.policy import role_required
 from portal.extensions import db
 from portal.web import page_or_partial
 

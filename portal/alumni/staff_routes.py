@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
+from portal.accounts.policy import staff_required
 from portal.alumni import bp, invitations, services
 from portal.alumni.forms import AlumnusForm, ConfirmForm, CycleForm, MergeForm
 from portal.alumni.models import AlumniInvitation, Alumnus
 from portal.alumni.services import Filters
-from portal.auth.policy import staff_required
 from portal.extensions import db
 from portal.web import page_or_partial
 

@@ -1,14 +1,23 @@
-"""Writing to the audit log. Callers pass what happened; the request supplies who and where."""
+"""Writing to the audit log. The service that makes a change records it; the actor is
+passed in by its caller (None: the portal itself, a job or a command), never read from
+the request here. Where it happened (the client's address) is taken from the request
+when there is one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
-from flask_login import current_user
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.transaction import keep as keep_outside
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+
+_Unset = type(...)
 
 
 def client_ip() -> str | None:
@@ -19,23 +28,32 @@ def client_ip() -> str | None:
 def record(
     action: str,
     *,
-    actor: Any = None,
+    actor: User | None | _Unset = ...,  # TRANSITIONAL: made required once areas pass it
     actor_label: str | None = None,
     object_type: str | None = None,
     object_id: Any = None,
     details: dict[str, Any] | None = None,
+    keep: bool = False,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction (committed with the change it records)."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    """Add an audit event to the current transaction, committed with the change it
+    records. `keep=True`: written even if that transaction rolls back (a refused action,
+    a failed sign-in), in a transaction of its own right after it."""
+    if actor is ...:
+        from flask_login import current_user  # TRANSITIONAL, removed with the default above
+
+        actor = current_user if has_request_context() and current_user.is_authenticated \
+            else None
     event = AuditEvent(
-        actor_id=getattr(actor, "id", None),
-        actor_label=actor_label or getattr(actor, "email", "") or "",
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor_label or (actor.email if actor is not None else ""),
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         ip=client_ip(),
         details=details or {},
     )
-    db.session.add(event)
+    if keep:
+        keep_outside(event)
+    else:
+        db.session.add(event)
     return event

@@ -6,9 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import tokens
 from portal.accounts import services as accounts
 from portal.audit.services import record
-from portal.auth import bp, tokens
+from portal.auth import bp
 from portal.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.login import (
     check_credentials,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.auth.policy import staff_required
+from portal.accounts.policy import staff_required
 from portal.cycles import bp, services
 from portal.cycles.forms import CopyForm, CycleForm, RequirementForm
 from portal.cycles.models import Cycle, DocumentRequirement

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role
-from portal.dashboard.registry import register_section
 from portal.extensions import db
 from portal.institutions.models import Institution, InstitutionStatus
+from portal.navigation import register_section
 from portal.notify.models import MailStatus, OutboxMessage
 
 

@@ -32,8 +32,8 @@ def _merge_hook(from_alumnus_id: int, into_alumnus_id: int) -> None:
 def _register() -> None:
     from portal.alumni.services import MERGE_HOOKS
     from portal.cli import register_reminder
-    from portal.dashboard.registry import register_nav, register_section
     from portal.demo import register_loader
+    from portal.navigation import register_nav, register_section
 
     register_section(Role.ALUMNUS, 20, "events/_dashboard.html", _dashboard)
     register_nav(_l("Events"), "events.index", Role.ALUMNUS, order=40)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from portal.auth.policy import staff_required
+from portal.accounts.policy import staff_required
 from portal.events import bp, registration
 from portal.events import checkin as door
 from portal.events.forms import CheckInForm, WalkInForm

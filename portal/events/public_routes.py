@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.auth import tokens
+from portal import tokens
 from portal.db import utcnow
 from portal.events import bp, certificates, downloads, policy, registration, services
 from portal.events.calendar import ics_for

@@ -32,8 +32,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal import tokens
 from portal.alumni.models import Alumnus
-from portal.auth import tokens
 from portal.db import utcnow
 from portal.events import mails
 from portal.events.models import Event, EventStatus, Registration, RegSource, RegStatus

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role
+from portal.accounts.policy import role_required
 from portal.alumni.models import Alumnus
-from portal.auth.policy import role_required
 from portal.events import bp, certificates, downloads, policy, registration, services
 from portal.events.calendar import ics_for
 from portal.events.forms import ActionForm, FeedbackForm

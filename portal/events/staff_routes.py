@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.accounts.policy import staff_required
 from portal.audit.services import record
-from portal.auth.policy import staff_required
 from portal.events import bp, downloads, exports, registration, services
 from portal.events.forms import ActionForm, EventForm, MaterialForm, MessageForm
 from portal.events.models import Event, EventMaterial, EventStatus, Registration

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from portal.accounts.models import Role, User, UserRole
-from portal.auth.policy import staff_required
+from portal.accounts.policy import staff_required
 from portal.extensions import db, limiter
 from portal.i18n import country_choices, timezone_choices
 from portal.institutions import bp, services

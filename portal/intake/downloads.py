@@ -14,7 +14,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.auth.policy import staff_required
+from portal.accounts.policy import staff_required
 from portal.db import utcnow
 from portal.extensions import db
 from portal.intake import bp

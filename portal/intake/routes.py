@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.auth.policy import staff_required
+from portal.accounts.policy import staff_required
 from portal.extensions import db
 from portal.i18n import viewer_timezone
 from portal.intake import bp, services

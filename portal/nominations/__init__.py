@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role
 from portal.cli import register_reminder
-from portal.dashboard.registry import register_nav, register_section
 from portal.demo import register_loader
+from portal.navigation import register_nav, register_section
 
 bp = Blueprint("nominations", __name__)
 

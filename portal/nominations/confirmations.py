@@ -1,6 +1,6 @@
 """Endorsement by the head of the institution and consent of the candidate.
 
-Both go through a one-time link (portal.auth.tokens) to a person without an account.
+Both go through a one-time link (portal.tokens) to a person without an account.
 The link shows a summary frozen when it was sent (`snapshot`); the answer is recorded
 with time and IP, once: the token is consumed atomically.
 """
@@ -14,9 +14,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import tokens
 from portal.accounts.services import external_url
 from portal.audit.services import record
-from portal.auth import tokens
 from portal.cycles.models import Cycle, Specialty
 from portal.db import utcnow
 from portal.extensions import db

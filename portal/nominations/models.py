@@ -21,27 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.nominations.lifecycle import COUNTED_STATES, EDITABLE_STATES, NominationState
 
-
-class NominationState(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"  # staff asked for changes
-    RESUBMITTED = "resubmitted"
-    UNDER_REVIEW = "under_review"
-    ACCEPTED = "accepted"
-    RESERVE = "reserve"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-EDITABLE_STATES = frozenset({NominationState.DRAFT, NominationState.RETURNED})
-# States that count against an institution's submission limit.
-COUNTED_STATES = frozenset({
-    NominationState.SUBMITTED, NominationState.RESUBMITTED, NominationState.RETURNED,
-    NominationState.UNDER_REVIEW, NominationState.ACCEPTED, NominationState.RESERVE,
-    NominationState.REJECTED,
-})
+# The states and the sets derived from the lifecycle table live with the table; they are
+# re-exported here for the models' readers.
+__all__ = ["COUNTED_STATES", "EDITABLE_STATES", "NominationState"]
 
 
 class Nomination(db.Model):
@@ -189,7 +173,7 @@ class ReturnNote(db.Model):
 class Confirmation(db.Model):
     """Endorsement by the head of the institution, or consent of the candidate.
 
-    Given through a one-time link (portal.auth.tokens), without an account; recorded with
+    Given through a one-time link (portal.tokens), without an account; recorded with
     time and IP. The latest row of each kind counts; a change to the nomination after it
     does not undo it (the summary shown is stored in `snapshot`).
     """

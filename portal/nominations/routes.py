@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role
-from portal.auth.policy import role_required
+from portal.accounts.policy import role_required
 from portal.cycles.models import Cycle, Specialty
 from portal.extensions import db
 from portal.institutions.models import Institution

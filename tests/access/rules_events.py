@@ -30,7 +30,7 @@ def _png() -> bytes:
 def build(world: Any, factory: Any) -> None:
     from datetime import timedelta
 
-    from portal.auth import tokens
+    from portal import tokens
     from portal.db import utcnow
     from portal.events import certificates
     from portal.events.models import EventStatus, Feedback

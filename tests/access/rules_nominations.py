@@ -20,7 +20,7 @@ NOMINATORS = frozenset({"nominator", "other_nominator"})
 def build(world, factory) -> None:  # noqa: ANN001, ARG001
     from datetime import timedelta
 
-    from portal.auth import tokens
+    from portal import tokens
     from portal.extensions import db
     from portal.nominations import uploads
     from portal.nominations.confirmations import PURPOSES

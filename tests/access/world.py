@@ -43,7 +43,7 @@ PEOPLE = ("institution_a", "institution_b", "staff", "nominator", "other_nominat
 
 def build_world(factory, people: dict[str, object] | None = None) -> World:  # noqa: ANN001
     """The whole world; with `people` (from an earlier world), only what surrounds them."""
-    from portal.auth import tokens
+    from portal import tokens
     from portal.db import utcnow
     from portal.extensions import db
     from portal.institutions.models import Institution, InstitutionStatus

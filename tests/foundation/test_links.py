@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from portal.accounts.models import User
-from portal.auth.tokens import OneTimeToken
 from portal.db import utcnow
 from portal.extensions import db
+from portal.tokens import OneTimeToken
 from tests.conftest import login
 from tests.foundation.helpers import fresh, link_path, outbox
 
