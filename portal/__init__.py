@@ -94,7 +94,7 @@ def _init_extensions(app: Flask) -> None:
     def _navigation():  # noqa: ANN202
         from flask_login import current_user
 
-        from portal.navigation import nav_for
+        from portal.registry import nav_for
 
         return {"nav_links": nav_for(current_user)}
 

@@ -6,14 +6,6 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-# Reminder senders of every area, run by `flask send-reminders` and by the tick.
-REMINDERS: list[str] = []
-
-
-def register_reminder(path: str) -> None:
-    if path not in REMINDERS:
-        REMINDERS.append(path)
-
 
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has accounts.")
@@ -41,9 +33,11 @@ def send_reminders() -> None:
     """Send the reminders that are due (each at most once)."""
     from portal import jobs
 
-    for path in REMINDERS:
-        click.echo(f"{path}: {jobs.call(path)}")
-        jobs.run_ready()
+    # The same entries the every-minute tick runs: one registry of periodic work.
+    for name, path in jobs.PERIODIC:
+        if name.endswith("-reminders"):
+            click.echo(f"{name}: {jobs.call(path)}")
+            jobs.run_ready()
 
 
 @click.command("create-staff")

@@ -8,17 +8,9 @@ from portal.accounts.models import Role, User, UserRole
 from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.institutions.models import Institution
+from portal.registry import DEMO_LOADERS
 
 PASSWORD = "demo-pass-2026"  # noqa: S105  (public: printed in the README)
-
-# Areas add their demo records by naming a function here; each gets the dict of people.
-LOADERS: list[str] = []
-
-
-def register_loader(path: str) -> None:
-    if path not in LOADERS:
-        LOADERS.append(path)
-
 
 def _user(email: str, name: str, roles: list[Role], pw: str, **kw: object) -> User:
     user = User(email=email, name=name, password_hash=pw, language="en", **kw)
@@ -70,7 +62,7 @@ def load() -> dict[str, object]:
         ], start=1)
     ]
     db.session.flush()
-    for path in LOADERS:
+    for path in DEMO_LOADERS:
         module, _, name = path.rpartition(".")
         getattr(importlib.import_module(module), name)(people)
     return people

@@ -8,9 +8,8 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role
-from portal.demo import register_loader
 from portal.jobs import register_periodic
-from portal.navigation import register_nav, register_section
+from portal.registry import register_demo_loader, register_nav, register_section
 
 bp = Blueprint("alumni", __name__)
 
@@ -30,6 +29,6 @@ register_section(Role.ALUMNUS, 10, "alumni/_dashboard.html", _dashboard)
 register_nav(_l("My alumni profile"), "alumni.profile", Role.ALUMNUS, order=40)
 register_nav(_l("Alumni directory"), "alumni.directory", Role.ALUMNUS, order=41)
 register_nav(_l("Alumni"), "alumni.staff_index", Role.STAFF, order=60)
-register_loader("portal.alumni.demo.load")
+register_demo_loader("portal.alumni.demo.load")
 # Invitations go out a batch per minute (see portal.alumni.invitations).
 register_periodic("alumni-invitations", "portal.alumni.invitations.send_due")

@@ -4,7 +4,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role
-from portal.navigation import register_nav
+from portal.registry import register_nav
 
 bp = Blueprint("cycles", __name__)
 

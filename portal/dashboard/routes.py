@@ -10,7 +10,7 @@ from portal.config import LANGUAGES
 from portal.dashboard import bp, sections  # noqa: F401  (registers the sections)
 from portal.extensions import db
 from portal.i18n import LANG_COOKIE
-from portal.navigation import sections_for
+from portal.registry import sections_for
 from portal.security import safe_next
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.institutions.models import Institution, InstitutionStatus
-from portal.navigation import register_section
 from portal.notify.models import MailStatus, OutboxMessage
+from portal.registry import register_section
 
 
 def _staff(user: Any) -> dict[str, Any]:

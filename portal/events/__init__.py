@@ -31,15 +31,14 @@ def _merge_hook(from_alumnus_id: int, into_alumnus_id: int) -> None:
 
 def _register() -> None:
     from portal.alumni.services import MERGE_HOOKS
-    from portal.cli import register_reminder
-    from portal.demo import register_loader
-    from portal.navigation import register_nav, register_section
+    from portal.jobs import register_periodic
+    from portal.registry import register_demo_loader, register_nav, register_section
 
     register_section(Role.ALUMNUS, 20, "events/_dashboard.html", _dashboard)
     register_nav(_l("Events"), "events.index", Role.ALUMNUS, order=40)
     register_nav(_l("Manage events"), "events.staff_index", Role.STAFF, order=60)
-    register_reminder("portal.events.reminders.send_due")
-    register_loader("portal.events.demo.load")
+    register_periodic("event-reminders", "portal.events.reminders.send_due")
+    register_demo_loader("portal.events.demo.load")
     if _merge_hook not in MERGE_HOOKS:
         MERGE_HOOKS.append(_merge_hook)
 

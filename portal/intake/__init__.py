@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role
 from portal.jobs import register_periodic
-from portal.navigation import register_nav
+from portal.registry import register_nav
 
 bp = Blueprint("intake", __name__, url_prefix="/staff/nominations")
 

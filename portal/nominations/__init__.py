@@ -5,9 +5,8 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role
-from portal.cli import register_reminder
-from portal.demo import register_loader
-from portal.navigation import register_nav, register_section
+from portal.jobs import register_periodic
+from portal.registry import register_demo_loader, register_nav, register_section
 
 bp = Blueprint("nominations", __name__)
 
@@ -23,5 +22,5 @@ def _dashboard(user):  # noqa: ANN001, ANN202
 
 register_section(Role.NOMINATOR, 10, "nominations/_dashboard.html", _dashboard)
 register_nav(_l("Nominations"), "nominations.index", Role.NOMINATOR, order=20)
-register_loader("portal.nominations.demo.load")
-register_reminder("portal.nominations.reminders.send_due")
+register_demo_loader("portal.nominations.demo.load")
+register_periodic("nomination-reminders", "portal.nominations.reminders.send_due")

@@ -56,5 +56,5 @@ def test_the_send_reminders_command_covers_events(app_ctx, factory) -> None:  # 
     factories.registration(event, factories.alumnus(factory)[1])
     result = app_ctx.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "portal.events.reminders.send_due: 1" in result.output
+    assert "event-reminders: 1" in result.output
     assert db.session.get(Event, event.id) is not None

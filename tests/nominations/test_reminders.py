@@ -52,7 +52,7 @@ def test_the_command_sends_them(app, app_ctx, factory):
     make_nomination(cycle, institution, complete=False)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["send-reminders"])
-    assert "portal.nominations.reminders.send_due: 1" in first.output
+    assert "nomination-reminders: 1" in first.output
     second = runner.invoke(args=["send-reminders"])
-    assert "portal.nominations.reminders.send_due: 0" in second.output
+    assert "nomination-reminders: 0" in second.output
     assert len(_reminders()) == 1

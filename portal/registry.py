@@ -1,8 +1,12 @@
-"""What each area contributes to the dashboard and the navigation.
+"""What each area contributes to the portal: dashboard sections, navigation links and
+demo records. (Periodic work is registered with `portal.jobs.register_periodic`.)
 
 An area registers a dashboard section for a role (a partial template and a function that
 loads its data in a few planned queries) and its navigation links; the dashboard shows
 the sections of every role the person holds, the menu only the links their roles allow.
+Demo loaders are named by dotted path; `flask demo-data` calls each with the demo people.
+This module is a leaf below every area, so areas register themselves from their
+blueprint modules without importing each other.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ class NavLink:
 
 SECTIONS: list[Section] = []
 NAV: list[NavLink] = []
+DEMO_LOADERS: list[str] = []
+
+
+def register_demo_loader(path: str) -> None:
+    if path not in DEMO_LOADERS:
+        DEMO_LOADERS.append(path)
 
 
 def register_section(role: Role, order: int, template: str,
