@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,22 @@ SETTINGS: list[Setting] = [
             "by a bulk invitation.", int),
     Setting("ALUMNI_INVITE_COOLDOWN_DAYS", 5, "Days before the same alumnus can be invited "
             "again.", int),
+    Setting("PROGRAM_TIMEZONE", "Asia/Tokyo", "Time zone of the program office: deadlines "
+            "are also shown in it (\"Japan: ...\")."),
+    Setting("REQUEST_ACCESS_LIMIT", "5 per hour", "Requests for institution access per IP."),
+    Setting("FORGOT_PASSWORD_LIMIT", "5 per hour", "Password-reset requests per IP."),
+    Setting("SECOND_FACTOR_LIMIT", "10 per 5 minutes", "Second-factor codes tried per IP "
+            "(per account: LOGIN_LIMIT)."),
+    Setting("EMBEDDED_SCHEDULER", True, "In the embedded mode (no REDIS_URL, not "
+            "PRODUCTION), `flask run` also runs the periodic work (`flask jobs tick`) once a "
+            "minute in a thread; production runs the tick from cron or a systemd timer.",
+            bool),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def _parse(setting: Setting, raw: str) -> Any:
+def _parse(setting: Setting, raw: str) -> bool | int | str:
     if setting.kind is bool:
         return raw.strip().lower() in _TRUE
     if setting.kind is int:
@@ -91,8 +102,6 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def flask_config(values: dict[str, Any]) -> dict[str, Any]:
     """Translate portal settings into what Flask and its extensions read."""
-    from datetime import timedelta
-
     production = values["PRODUCTION"]
     redis = values["REDIS_URL"]
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from portal.accounts.models import Role, User, UserRole
-from portal.auth.passwords import hash_password
+from portal.accounts.passwords import hash_password
 from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.registry import DEMO_LOADERS

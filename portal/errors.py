@@ -22,12 +22,13 @@ class PortalError(Exception):
     """A refusal the user should read. `code` names the case for callers that branch on
     it (e.g. "already_done": a double click, answered as success)."""
 
-    status: ClassVar[int] = 422
-    default_message: ClassVar[Any] = "This is not possible right now."
+    status: int = 422
+    default_message: ClassVar[object] = "This is not possible right now."
 
-    def __init__(self, message: Any = None, *, code: str = "refused",
+    def __init__(self, message: object = None, *, code: str = "refused",
                  status: int | None = None, **context: Any) -> None:
-        self.message: Any = message if message is not None else self.default_message
+        # A str or a lazy translated string; str() translates it when it is shown.
+        self.message: object = message if message is not None else self.default_message
         super().__init__(self.message)
         self.code = code
         if status is not None:

@@ -1,5 +1,7 @@
 """Flask extension objects, created unbound and initialised in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,6 +28,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. Type checkers cannot follow `db.Model` (an attribute made
+# at run time), so models subclass `Model`, which is `db.Model` at run time and, for the
+# type checker, the declarative base it is built on.
+if TYPE_CHECKING:
+    class Model(Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
@@ -13,9 +15,22 @@ from flask_login import current_user
 
 from portal.config import LANGUAGES
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 LANG_COOKIE = "portal_lang"
 TZ_COOKIE = "portal_tz"  # set by static/js/portal.js from the browser's own zone
+
+
+# The zone of a person's institution, registered by the institutions area (a higher area:
+# the foundation does not import it). Called with the institution's id.
+_INSTITUTION_ZONE: list[Callable[[int], str | None]] = []
+
+
+def register_institution_zone(lookup: Callable[[int], str | None]) -> None:
+    _INSTITUTION_ZONE[:] = [lookup]
+
+
+def program_timezone() -> str:
+    """The program office's zone: deadlines are also shown in it."""
+    return str(current_app.config["PROGRAM_TIMEZONE"])
 
 
 def valid_timezone(name: str | None) -> bool:
@@ -44,7 +59,7 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
-        return current_user.language
+        return str(current_user.language)
     if not has_request_context():  # commands and jobs: mail sets its language itself
         return "en"
     cookie = request.cookies.get(LANG_COOKIE)
@@ -57,21 +72,18 @@ def viewer_timezone() -> ZoneInfo:
     """Profile first, then the institution's zone, then the browser's, then the default."""
     if "viewer_tz" in g:
         return g.viewer_tz
-    name = None
+    name: str | None = None
     if current_user and current_user.is_authenticated:
         name = current_user.timezone
-        if not name and current_user.institution_id:
-            from portal.extensions import db
-            from portal.institutions.models import Institution
-
-            inst = db.session.get(Institution, current_user.institution_id)
-            name = inst.timezone if inst else None
+        if not name and current_user.institution_id and _INSTITUTION_ZONE:
+            name = _INSTITUTION_ZONE[0](current_user.institution_id)
     if not valid_timezone(name) and has_request_context():
         name = request.cookies.get(TZ_COOKIE)
-    if not valid_timezone(name):
-        name = current_app.config["DEFAULT_TIMEZONE"]
-    g.viewer_tz = ZoneInfo(name)
-    return g.viewer_tz
+    if name is None or not valid_timezone(name):
+        name = str(current_app.config["DEFAULT_TIMEZONE"])
+    zone = ZoneInfo(name)
+    g.viewer_tz = zone
+    return zone
 
 
 def select_timezone() -> str:
@@ -90,7 +102,7 @@ def local_dt(value: datetime | None, fmt: str = "medium", zone: str | None = Non
 
 
 def tokyo_dt(value: datetime | None, fmt: str = "medium") -> str:
-    return local_dt(value, fmt, "Asia/Tokyo")
+    return local_dt(value, fmt, program_timezone())
 
 
 def country_name(code: str | None) -> str:
@@ -119,6 +131,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
 
     @app.context_processor
-    def _i18n_context():  # noqa: ANN202
+    def _i18n_context() -> dict[str, Any]:
         return {"LANGUAGES": LANGUAGES, "current_locale": str(get_locale() or "en"),
                 "viewer_tz": lambda: str(viewer_timezone())}

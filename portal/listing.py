@@ -35,7 +35,7 @@ DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2100, 12, 31)
 
 
-def parse_int(value: Any, *, default: int | None = None, low: int = 1,
+def parse_int(value: object, *, default: int | None = None, low: int = 1,
               high: int = MAX_ID) -> int | None:
     """An integer within [low, high] from text, else `default` (never raises)."""
     text = str(value if value is not None else "").strip()
@@ -45,7 +45,7 @@ def parse_int(value: Any, *, default: int | None = None, low: int = 1,
     return number if low <= number <= high else default
 
 
-def parse_date(value: Any, *, default: date | None = None, low: date = DATE_MIN,
+def parse_date(value: object, *, default: date | None = None, low: date = DATE_MIN,
                high: date = DATE_MAX) -> date | None:
     """An ISO date (YYYY-MM-DD) within [low, high], else `default` (never raises)."""
     text = str(value if value is not None else "").strip()[:10]
@@ -56,7 +56,7 @@ def parse_date(value: Any, *, default: date | None = None, low: date = DATE_MIN,
     return parsed if low <= parsed <= high else default
 
 
-def choice(value: Any, allowed: Sequence[str], default: str = "") -> str:
+def choice(value: object, allowed: Sequence[str], default: str = "") -> str:
     text = str(value if value is not None else "").strip()
     return text if text in allowed else default
 
@@ -70,6 +70,8 @@ class ListFilters:
     PER_PAGE_CHOICES: ClassVar[tuple[int, ...]] = (25, 50, 100)
     SORT_KEYS: ClassVar[tuple[str, ...]] = ()
     DEFAULT_SORT: ClassVar[str] = ""
+    # Query-string names of fields whose name is not their argument's ("from" is a keyword).
+    ARG_NAMES: ClassVar[dict[str, str]] = {}
 
     sort: str = ""
     page: int = 1
@@ -99,7 +101,8 @@ class ListFilters:
         """Query-string values for a link to this list with `changes`, defaults left out."""
         values = replace(self, **changes)
         defaults = type(self)(sort=self.DEFAULT_SORT, per_page=self.PER_PAGE)
-        return {f.name: getattr(values, f.name) for f in fields(self)
+        return {self.ARG_NAMES.get(f.name, f.name): _arg(getattr(values, f.name))
+                for f in fields(self)
                 if getattr(values, f.name) not in (getattr(defaults, f.name), 0)}
 
     def sort_link(self, key: str) -> dict[str, Any]:
@@ -118,6 +121,11 @@ class ListFilters:
     def active(self) -> bool:
         """Any filter set (beyond paging and sorting)?"""
         return bool(self.args(sort=self.DEFAULT_SORT, page=1, per_page=self.PER_PAGE))
+
+
+def _arg(value: object) -> object:
+    """A field's value as a query-string value (a flag set is "1")."""
+    return "1" if value is True else value
 
 
 @dataclass

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.models import Role
+from portal.roles import Role
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,12 @@ class Section:
     role: Role
     order: int
     template: str
-    load: Callable[[Any], dict[str, Any]]  # (user) -> template context
+    load: Callable[[User], dict[str, Any]]  # (user) -> template context
 
 
 @dataclass(frozen=True)
 class NavLink:
-    label: Any
+    label: object  # a lazy translated string
     endpoint: str
     roles: tuple[Role, ...]
     order: int = 50
@@ -48,23 +51,23 @@ def register_demo_loader(path: str) -> None:
 
 
 def register_section(role: Role, order: int, template: str,
-                     load: Callable[[Any], dict[str, Any]]) -> None:
+                     load: Callable[[User], dict[str, Any]]) -> None:
     if not any(s.template == template for s in SECTIONS):
         SECTIONS.append(Section(role, order, template, load))
 
 
-def register_nav(label: Any, endpoint: str, *roles: Role, order: int = 50) -> None:
+def register_nav(label: object, endpoint: str, *roles: Role, order: int = 50) -> None:
     if not any(n.endpoint == endpoint for n in NAV):
         NAV.append(NavLink(label, endpoint, roles, order))
 
 
-def sections_for(user: Any) -> list[tuple[Section, dict[str, Any]]]:
+def sections_for(user: User) -> list[tuple[Section, dict[str, Any]]]:
     mine = sorted((s for s in SECTIONS if user.has_role(s.role)),
                   key=lambda s: (list(Role).index(s.role), s.order))
     return [(s, s.load(user)) for s in mine]
 
 
-def nav_for(user: Any) -> list[NavLink]:
+def nav_for(user: User | None) -> list[NavLink]:
     if not user or not user.is_authenticated:  # no user: rendered outside a request (mail)
         return []
     return sorted((n for n in NAV if user.has_role(*n.roles)), key=lambda n: n.order)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -26,7 +28,9 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def safe_next(target: str | None, default: str = "main.dashboard") -> str:
-    return target if is_safe_next(target) else url_for(default)
+    if target is not None and is_safe_next(target):
+        return target
+    return url_for(default)
 
 
 def _set_headers(response: Response) -> Response:
@@ -47,7 +51,7 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
-def _idle_timeout():  # noqa: ANN202
+def _idle_timeout() -> BaseResponse | None:
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = int(time.time())
@@ -61,9 +65,6 @@ def _idle_timeout():  # noqa: ANN202
     if idle or too_old:
         logout_user()
         session.clear()
-        from flask import flash
-        from flask_babel import gettext
-
         flash(gettext("You were signed out after a period of inactivity.") if idle
               else gettext("Please sign in again."), "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

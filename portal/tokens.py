@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.db import UTCDateTime, rowcount, utcnow
+from portal.extensions import Model, db
 
 
-class OneTimeToken(db.Model):
+class OneTimeToken(Model):
     __tablename__ = "one_time_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +76,7 @@ def consume(purpose: str, secret: str) -> OneTimeToken | None:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     return db.session.scalars(
         select(OneTimeToken).where(OneTimeToken.token_hash == _hash(secret))

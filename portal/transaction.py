@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import Flask
 from flask.typing import ResponseReturnValue
@@ -33,17 +33,28 @@ from portal.extensions import db
 
 T = TypeVar("T")
 _KEPT = "portal_kept_rows"
+_DISCARD = "portal_discard"
 
 
-def keep(row: Any) -> None:
+def keep(row: object) -> None:
     """Write `row` in its own transaction once the current one ends (commit or rollback)."""
     db.session().info.setdefault(_KEPT, []).append(row)
+
+
+def discard() -> None:
+    """End the current unit of work with a rollback instead of the commit, although it
+    succeeds: a dry run (an import preview) shows what would happen and keeps nothing.
+    Rows set aside with `keep()` are still written."""
+    db.session().info[_DISCARD] = True
 
 
 def _transaction(work: Callable[[], T]) -> T:
     """Run `work`, then commit; roll back on any exception. The only commit of the portal."""
     try:
         result = work()
+        if db.session().info.pop(_DISCARD, False):
+            db.session.rollback()
+            return result
         try:
             db.session.commit()
         except IntegrityError as exc:
@@ -53,6 +64,7 @@ def _transaction(work: Callable[[], T]) -> T:
             raise Conflict(_l("Someone else changed this at the same moment. Please "
                               "reload the page and try again."), code="race") from exc
     except BaseException:
+        db.session().info.pop(_DISCARD, None)
         db.session.rollback()
         raise
     finally:
@@ -79,13 +91,14 @@ def unit_of_work() -> Iterator[None]:
     try:
         yield
     except BaseException:
+        db.session().info.pop(_DISCARD, None)
         db.session.rollback()
         _write_kept()
         raise
     _transaction(lambda: None)  # commit what the block did
 
 
-def run_unit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def run_unit(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     """Call `fn(*args, **kwargs)` as one unit of work."""
     return _transaction(lambda: fn(*args, **kwargs))
 

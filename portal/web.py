@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, flash, g, jsonify, redirect, render_template, url_for
+from flask import flash, g, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from htmx_flask import request
+from werkzeug.wrappers import Response
 
 from portal.errors import PortalError
 from portal.security import is_safe_next

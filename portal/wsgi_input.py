@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 BUFFER_SIZE = 1024 * 1024
 MIN_BODY = 256 * 1024  # smaller bodies are read in a few calls anyway
@@ -28,13 +31,14 @@ class _BodyReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        want = min(len(buffer), self._left)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._left)
         if want <= 0:
             return 0
         data = self._stream.read(want)
         n = len(data)
-        buffer[:n] = data
+        view[:n] = data
         self._left -= n
         return n
 

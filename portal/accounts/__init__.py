@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("accounts", __name__)
 
 # View modules, imported by create_app() once every area's services exist.
-VIEWS = ['routes', 'staff_routes']
+VIEWS = ["routes"]  # the staff pages of people: portal.institutions.people_routes

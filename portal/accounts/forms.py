@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, Field, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.accounts.models import Role
@@ -17,7 +17,7 @@ ROLE_LABELS = {
 }
 
 
-def _timezone(form, field) -> None:  # noqa: ANN001
+def _timezone(form: FlaskForm, field: Field) -> None:
     if field.data and not valid_timezone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))
 

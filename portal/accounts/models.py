@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
@@ -10,21 +9,17 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
+from portal.roles import Role
 
-
-class Role(enum.StrEnum):
-    STAFF = "staff"
-    NOMINATOR = "nominator"
-    REVIEWER = "reviewer"
-    ALUMNUS = "alumnus"
+__all__ = ["RecoveryCode", "Role", "User", "UserRole", "new_session_token"]
 
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,7 +85,7 @@ class User(db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role"),)
 
@@ -102,7 +97,7 @@ class UserRole(db.Model):
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """One-time second-factor codes; only a hash is kept."""
 
     __tablename__ = "recovery_codes"

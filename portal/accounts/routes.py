@@ -2,67 +2,51 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import login_required
 
 from portal.accounts import bp, services
 from portal.accounts.forms import ColleagueInviteForm, ProfileForm
-from portal.accounts.models import Role, User
-from portal.accounts.policy import role_required
-from portal.audit.services import record
-from portal.extensions import db
+from portal.accounts.models import Role
+from portal.accounts.policy import current_account, role_required
 from portal.i18n import timezone_choices
+from portal.web import see_other
 
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def profile():
-    form = ProfileForm(obj=current_user)
+def profile() -> ResponseReturnValue:
+    user = current_account()
+    form = ProfileForm(obj=user)
     form.timezone.choices = [("", _("Guess from my institution or browser")),
                              *timezone_choices()]
     if form.validate_on_submit():
-        before = {"name": current_user.name, "language": current_user.language,
-                  "timezone": current_user.timezone}
-        current_user.name = form.name.data.strip()
-        current_user.language = form.language.data
-        current_user.timezone = form.timezone.data or None
-        after = {"name": current_user.name, "language": current_user.language,
-                 "timezone": current_user.timezone}
-        if before != after:
-            record("account.profile_changed", object_type="user", object_id=current_user.id,
-                   details={k: v for k, v in after.items() if before[k] != v})
-        db.session.commit()
+        services.update_profile(user, name=form.name.data, language=form.language.data,
+                                timezone=form.timezone.data)
         flash(_("Your profile is saved."), "success")
-        return redirect(url_for("accounts.profile"), 303)
+        return see_other("accounts.profile")
     return render_template("accounts/profile.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/institution/people", methods=["GET", "POST"])
 @role_required(Role.NOMINATOR)
-def colleagues():
+def colleagues() -> ResponseReturnValue:
     """Nominators see and invite the nominators of their own institution only."""
+    user = current_account()
     form = ColleagueInviteForm()
     if form.validate_on_submit():
         try:
             services.invite(
                 email=form.email.data, name=form.name.data, roles=[Role.NOMINATOR],
-                inviter=current_user, institution_id=current_user.institution_id,
+                inviter=user, institution_id=user.institution_id,
                 language=form.language.data,
             )
-        except services.AccountError as exc:
+        except services.AccountError as exc:  # shown beside the field, the form kept
             form.email.errors.append(str(exc.message))
         else:
-            db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
-            return redirect(url_for("accounts.colleagues"), 303)
-    people = db.session.scalars(
-        select(User)
-        .where(User.institution_id == current_user.institution_id)
-        .order_by(User.name)
-    ).all()
-    nominators = [p for p in people if p.has_role(Role.NOMINATOR)]
-    return render_template("accounts/colleagues.html", form=form, people=nominators), (
-        422 if form.errors else 200
-    )
+            return see_other("accounts.colleagues")
+    return render_template("accounts/colleagues.html", form=form,
+                           people=services.colleagues_of(user)), 422 if form.errors else 200

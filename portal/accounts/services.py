@@ -1,31 +1,34 @@
-"""Accounts: invitations, roles, deactivation, passwords. No request objects here."""
+"""Accounts: invitations, roles, deactivation, passwords, profiles. No request objects
+here; the service that changes an account writes its audit record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import tokens
 from portal.accounts.models import Role, User, UserRole, new_session_token
+from portal.accounts.passwords import hash_password
 from portal.audit.services import record
-from portal.auth.passwords import hash_password
 from portal.db import utcnow
+from portal.errors import Refused
 from portal.extensions import db
+from portal.listing import ListFilters, Page, page_of
 from portal.notify.services import queue_mail
 
 INVITE = "invite"
 RESET = "reset"
 
 
-class AccountError(Exception):
-    """A rule was broken; `message` is shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class AccountError(Refused):
+    """A rule about accounts said no (422); `message` is shown to the user."""
 
 
 def normalize_email(email: str) -> str:
@@ -38,20 +41,20 @@ def by_email(email: str) -> User | None:
     ).first()
 
 
-def external_url(endpoint: str, **values: object) -> str:
+def external_url(endpoint: str, **values: Any) -> str:
     """Absolute link for e-mails, on the configured public address (never the Host header)."""
     base = current_app.config["BASE_URL"].rstrip("/")
     return base + url_for(endpoint, **values)
 
 
-def grant(user: User, role: Role) -> bool:
+def grant(user: User, role: Role | str) -> bool:
     if user.has_role(role):
         return False
     user.role_rows.append(UserRole(role=str(role)))
     return True
 
 
-def revoke(user: User, role: Role) -> bool:
+def revoke(user: User, role: Role | str) -> bool:
     rows = [r for r in user.role_rows if r.role == str(role)]
     for row in rows:
         user.role_rows.remove(row)
@@ -59,7 +62,7 @@ def revoke(user: User, role: Role) -> bool:
 
 
 def invite(
-    *, email: str, name: str, roles: list[Role], inviter: User,
+    *, email: str, name: str, roles: list[Role], inviter: User | None,
     institution_id: int | None = None, language: str = "en",
 ) -> User:
     """Create the account (or add roles to an existing one) and mail the link.
@@ -77,13 +80,13 @@ def invite(
         None, institution_id
     ):
         raise AccountError(_l("This person is a nominator of another institution."))
-    if user is not None and not inviter.has_role(Role.STAFF):
+    if user is not None and inviter is not None and not inviter.has_role(Role.STAFF):
         # Colleagues may only bring in new people; turning an existing account (a reviewer,
         # an alumnus) into their institution's nominator is for staff to decide.
         raise AccountError(_l("This address already has an account. Program staff can "
                               "give it access to your institution."))
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email, name=name.strip(), language=language)
         db.session.add(user)
     if institution_id is not None and Role.NOMINATOR in roles:
@@ -92,6 +95,7 @@ def invite(
     db.session.flush()
     record("account.invited" if created else "account.roles_granted", actor=inviter,
            object_type="user", object_id=user.id, details={"email": email, "roles": added})
+    inviter_name = inviter.name if inviter is not None else ""
     if created or user.password_hash is None:
         tokens.revoke_for_user(user.id, INVITE)
         secret = tokens.issue(
@@ -100,7 +104,7 @@ def invite(
         )
         queue_mail(
             user.email, "invitation", subject=_l("You are invited to the training program portal"),
-            language=user.language or language, name=user.name, inviter=inviter.name,
+            language=user.language or language, name=user.name, inviter=inviter_name,
             roles=added, link=external_url("auth.accept_invitation", token=secret),
             days=current_app.config["INVITE_DAYS"],
         )
@@ -113,11 +117,106 @@ def invite(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """New password; every other session of this user ends."""
+def set_password(user: User, password: str, *, action: str | None = None) -> None:
+    """New password; every other session of this user ends. `action`: the audit record
+    (the person sets their own password: they are the actor)."""
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     tokens.revoke_for_user(user.id, RESET)
+    if action:
+        record(action, actor=user, object_type="user", object_id=user.id)
+
+
+def create_staff(*, email: str, name: str, password: str) -> User:
+    """The first staff account of a new installation (`flask create-staff`)."""
+    if by_email(email):
+        raise AccountError(_l("An account with this e-mail exists."))
+    user = User(email=normalize_email(email), name=name)
+    db.session.add(user)
+    db.session.flush()
+    set_password(user, password)
+    grant(user, Role.STAFF)
+    record("account.created_from_cli", actor=None, actor_label="cli", object_type="user",
+           object_id=user.id)
+    return user
+
+
+def update_profile(user: User, *, name: str, language: str | None, timezone: str | None
+                   ) -> dict[str, str | None]:
+    """The person's own name, language and zone; returns what changed."""
+    before = {"name": user.name, "language": user.language, "timezone": user.timezone}
+    user.name = name.strip()
+    user.language = language
+    user.timezone = timezone or None
+    after = {"name": user.name, "language": user.language, "timezone": user.timezone}
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if changed:
+        record("account.profile_changed", actor=user, object_type="user", object_id=user.id,
+               details=changed)
+    return changed
+
+
+def set_language(user: User, language: str) -> None:
+    """The language switch remembers the choice on the account."""
+    if user.language != language:
+        user.language = language
+
+
+def set_roles(user: User, wanted: Iterable[Role], actor: User) -> tuple[list[str], list[str]]:
+    """Staff give and take roles; returns (added, removed)."""
+    wanted = set(wanted)
+    if user.id == actor.id and Role.STAFF not in wanted:
+        raise AccountError(_l("You cannot remove your own staff role."))
+    if Role.NOMINATOR in wanted and not user.institution_id:
+        raise AccountError(_l("A nominator must belong to an institution. Invite them from "
+                              "the institution's page."))
+    added = [str(r) for r in Role if r in wanted and grant(user, r)]
+    removed = [str(r) for r in Role if r not in wanted and revoke(user, r)]
+    if added or removed:
+        record("account.roles_changed", actor=actor, object_type="user", object_id=user.id,
+               details={"email": user.email, "added": added, "removed": removed})
+    return added, removed
+
+
+def colleagues_of(user: User) -> list[User]:
+    """The nominators of the person's own institution."""
+    people = db.session.scalars(
+        select(User).where(User.institution_id == user.institution_id).order_by(User.name)
+    ).all()
+    return [p for p in people if p.has_role(Role.NOMINATOR)]
+
+
+# --- the staff list of people ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PeopleFilters(ListFilters):
+    PER_PAGE = 50
+    PER_PAGE_CHOICES = (50,)
+
+    q: str = ""
+    role: str = ""
+
+    @classmethod
+    def parse(cls, args: Mapping[str, object]) -> dict[str, object]:
+        role = str(args.get("role") or "")
+        return {"q": str(args.get("q") or "").strip()[:100],
+                "role": role if role in {str(r) for r in Role} else ""}
+
+
+def people_query(f: PeopleFilters) -> Select[tuple[User]]:
+    query = select(User).options(selectinload(User.institution)).order_by(User.name, User.id)
+    if f.q:
+        like = f"%{f.q.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    if f.role:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == f.role)))
+    return query
+
+
+def people_page(f: PeopleFilters) -> Page[User]:
+    """One page of the people list: three queries (rows, roles, institutions) and a count,
+    whatever the page holds."""
+    return page_of(people_query(f), f.page, f.size)
 
 
 def deactivate(user: User, actor: User) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
+from portal.alumni import services
 from portal.jobs import register_periodic
 from portal.registry import register_demo_loader, register_nav, register_section
 
@@ -17,9 +18,7 @@ bp = Blueprint("alumni", __name__)
 VIEWS = ["routes", "staff_routes", "import_routes"]
 
 
-def _dashboard(user: Any) -> dict[str, Any]:
-    from portal.alumni import services
-
+def _dashboard(user: User) -> dict[str, Any]:
     alumnus = services.alumnus_for_user(user)
     percent, missing = services.completeness(alumnus)
     return {"alumnus": alumnus, "percent": percent, "missing": missing}

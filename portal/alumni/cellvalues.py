@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
 
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from openpyxl.utils.datetime import from_excel
 
 from portal.alumni.models import Alumnus
 from portal.alumni.services import FIRST_YEAR, specialty_code
 
 # --- values --------------------------------------------------------------------------------
 
-def as_text(value: Any) -> str:
+def as_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -31,13 +33,11 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%Y
                  "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d-%b-%Y", "%Y年%m月%d日")
 
 
-def parse_date(value: Any, today: date) -> date:
+def parse_date(value: object, today: date) -> date:
     if isinstance(value, datetime):
         value = value.date()
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        from openpyxl.utils.datetime import from_excel  # a date cell typed as a number
-
-        try:
+        try:  # a date cell typed as a number
             converted = from_excel(value)
         except (ValueError, OverflowError, TypeError) as exc:
             raise ValueError("number") from exc
@@ -58,7 +58,7 @@ def parse_date(value: Any, today: date) -> date:
     return value
 
 
-def parse_year(value: Any, this_year: int) -> int:
+def parse_year(value: object, this_year: int) -> int:
     text = as_text(value)
     match = re.fullmatch(r"(?i)(?:fy\s*)?(\d{4})", text)
     if not match:
@@ -84,8 +84,6 @@ _COUNTRIES: dict[str, str] | None = None
 def _country_index() -> dict[str, str]:
     global _COUNTRIES
     if _COUNTRIES is None:
-        from babel import Locale
-
         index: dict[str, str] = {}
         for lang in ("en", "ja"):
             for code, name in Locale(lang).territories.items():
@@ -98,7 +96,7 @@ def _country_index() -> dict[str, str]:
     return _COUNTRIES
 
 
-def parse_country(value: Any) -> str:
+def parse_country(value: object) -> str:
     key = " ".join(as_text(value).casefold().replace("-", " ").split())
     code = _country_index().get(key)
     if code is None:
@@ -106,9 +104,7 @@ def parse_country(value: Any) -> str:
     return code
 
 
-def parse_email(value: Any) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
+def parse_email(value: object) -> str:
     try:
         return validate_email(as_text(value), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
@@ -119,7 +115,7 @@ def _max_length(target: str) -> int | None:
     return getattr(Alumnus.__table__.c[target].type, "length", None)
 
 
-def value(target: str, raw: Any, today: date) -> Any:
+def value(target: str, raw: object, today: date) -> object:
     if target == "date_of_birth":
         return parse_date(raw, today)
     if target == "cycle_year":
@@ -135,7 +131,7 @@ def value(target: str, raw: Any, today: date) -> Any:
     return text
 
 
-def message(target: str, code: str, raw: Any, today: date) -> Any:
+def message(target: str, code: str, raw: object, today: date) -> object:
     shown = as_text(raw)[:60]
     if code.startswith("length:"):
         return _l("Too long: at most %(n)d characters.", n=int(code.split(":")[1]))

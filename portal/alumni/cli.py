@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+from flask_babel import force_locale
 
 from portal.alumni.importer import (
     ENCODINGS,
@@ -18,6 +19,8 @@ from portal.alumni.importer import (
     parse_rows,
     read_table,
 )
+from portal.alumni.matching import run_import
+from portal.transaction import discard, unit_of_work
 
 
 @click.command("import-alumni")
@@ -30,16 +33,11 @@ from portal.alumni.importer import (
               show_default=True, help="Encoding of a CSV file.")
 def import_alumni(file: Path, dry_run: bool, mapping_json: str, encoding: str) -> None:
     """Import alumni records from a CSV or XLSX file (one transaction)."""
-    from flask_babel import force_locale
-
     with force_locale("en"):  # messages for the terminal; no request to choose a language
         _import(file, dry_run, mapping_json, encoding)
 
 
 def _import(file: Path, dry_run: bool, mapping_json: str, encoding: str) -> None:
-    from portal.alumni.matching import run_import
-    from portal.extensions import db
-
     if file.stat().st_size > MAX_BYTES:
         raise click.ClickException(f"The file is larger than {MAX_BYTES // 2**20} MB.")
     try:
@@ -59,14 +57,15 @@ def _import(file: Path, dry_run: bool, mapping_json: str, encoding: str) -> None
     if problems := mapping_problems(mapping):
         raise click.ClickException(" ".join(str(p) for p in problems))
     rows, errors = parse_rows(table, mapping, date.today())
-    report = run_import(rows, errors, actor=None, filename=file.name)
+    with unit_of_work():
+        report = run_import(rows, errors, actor=None, filename=file.name)
+        summary = ", ".join(f"{n} {k}" for k, n in report.summary().items())
+        if dry_run:
+            discard()
     for error in report.errors:
         column = f" [{error.column}]" if error.column else ""
         click.echo(f"row {error.row}{column}: {error.message}", err=True)
-    summary = ", ".join(f"{n} {k}" for k, n in report.summary().items())
     if dry_run:
-        db.session.rollback()
         click.echo(f"Dry run, nothing changed: {summary}.")
     else:
-        db.session.commit()
         click.echo(f"Imported: {summary}.")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     IntegerField,
     SelectField,
     StringField,
@@ -25,12 +26,12 @@ from portal.config import LANGUAGES
 from portal.i18n import country_choices, timezone_choices, valid_timezone
 
 
-def _timezone(form: Any, field: Any) -> None:
+def _timezone(form: FlaskForm, field: Field) -> None:
     if field.data and not valid_timezone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
-def _cycle_year(form: Any, field: Any) -> None:
+def _cycle_year(form: FlaskForm, field: Field) -> None:
     if field.data is not None and not FIRST_YEAR <= field.data <= date.today().year:
         raise ValidationError(_l("Enter a year from %(first)d to %(last)d.", first=FIRST_YEAR,
                                  last=date.today().year))
@@ -94,7 +95,8 @@ class ConfirmForm(FlaskForm):
     """A POST with nothing but the CSRF token (bulk actions, confirmations)."""
 
 
-def mapping_form(headers: list[str], mapping: list[str], formdata: Any = None) -> FlaskForm:
+def mapping_form(headers: list[str], mapping: list[str],
+                 formdata: MultiDict[str, str] | None = None) -> FlaskForm:
     """One select per column of the file, preset to the guessed field."""
     choices = [("", _l("— ignore this column —")), *TARGETS.items()]
     fields = {

@@ -12,12 +12,13 @@ import json
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from portal.accounts.policy import staff_required
+from portal.accounts.policy import current_account, staff_required
 from portal.alumni import bp
 from portal.alumni.forms import ConfirmForm, UploadForm, mapping_form
 from portal.alumni.importer import (
@@ -32,16 +33,17 @@ from portal.alumni.importer import (
 )
 from portal.alumni.matching import run_import
 from portal.db import new_key
-from portal.extensions import db
 from portal.storage import clean_filename, get_storage
 from portal.storage.base import NotFound
 from portal.storage.checks import FileTooLarge, spool_limited
+from portal.transaction import discard
+from portal.web import see_other
 
 STAGE_SECONDS = 12 * 3600  # a started import can be finished within this time
 
 
 def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="alumni-import")
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt="alumni-import")
 
 
 def stage_file(data: bytes, filename: str, encoding: str, user_id: int) -> str:
@@ -57,7 +59,7 @@ def _staged() -> tuple[dict[str, Any], bytes]:
         meta = _signer().loads(request.values.get("file", ""), max_age=STAGE_SECONDS)
     except BadSignature:
         abort(404)
-    if meta.get("u") != current_user.id:
+    if meta.get("u") != current_account().id:
         abort(404)
     try:
         data = b"".join(get_storage().open(meta["k"]))
@@ -66,13 +68,13 @@ def _staged() -> tuple[dict[str, Any], bytes]:
     return meta, data
 
 
-def _mapping_from(form: Any, headers: list[str]) -> list[str]:
+def _mapping_from(form: FlaskForm, headers: list[str]) -> list[str]:
     return [form[f"col_{i}"].data or "" for i in range(len(headers))]
 
 
 @bp.route("/admin/alumni/import", methods=["GET", "POST"])
 @staff_required
-def import_upload():
+def import_upload() -> ResponseReturnValue:
     form = UploadForm()
     status = 200
     if form.validate_on_submit():
@@ -89,8 +91,8 @@ def import_upload():
             status = 422
         else:
             token = stage_file(data, clean_filename(upload.filename), form.encoding.data,
-                               current_user.id)
-            return redirect(url_for("alumni.import_map", file=token), 303)
+                               current_account().id)
+            return see_other("alumni.import_map", file=token)
     elif form.errors:
         status = 422
     return render_template("alumni/import_upload.html", form=form, max_mb=MAX_BYTES // 2**20,
@@ -107,11 +109,11 @@ def _table_or_refuse(meta: dict[str, Any], data: bytes) -> Table | None:
 
 @bp.route("/admin/alumni/import/columns", methods=["GET", "POST"])
 @staff_required
-def import_map():
+def import_map() -> ResponseReturnValue:
     meta, data = _staged()
     table = _table_or_refuse(meta, data)
     if table is None:
-        return redirect(url_for("alumni.import_upload"), 303)
+        return see_other("alumni.import_upload")
     form = mapping_form(table.headers, guess_mapping(table.headers))
     problems: list[Any] = []
     if form.validate_on_submit():
@@ -119,8 +121,8 @@ def import_map():
         problems = mapping_problems(mapping)
         if not problems:
             rows, errors = parse_rows(table, mapping, date.today())
-            report = run_import(rows, errors, actor=current_user, filename=meta["n"])
-            db.session.rollback()  # a dry run: show what the import would do, keep nothing
+            report = run_import(rows, errors, actor=current_account(), filename=meta["n"])
+            discard()  # a dry run: show what the import would do, keep nothing
             return render_template(
                 "alumni/import_preview.html", report=report, meta=meta,
                 token=request.values["file"], mapping=json.dumps(mapping),
@@ -134,7 +136,7 @@ def import_map():
 
 @bp.post("/admin/alumni/import/run")
 @staff_required
-def import_run():
+def import_run() -> ResponseReturnValue:
     meta, data = _staged()
     table = _table_or_refuse(meta, data)
     try:
@@ -145,13 +147,14 @@ def import_run():
             any(t and t not in TARGETS for t in mapping):
         if table is not None:
             flash(_("Choose the columns again."), "error")
-            return redirect(url_for("alumni.import_map", file=request.form["file"]), 303)
-        return redirect(url_for("alumni.import_upload"), 303)
+            return see_other("alumni.import_map", file=request.form["file"])
+        return see_other("alumni.import_upload")
     rows, errors = parse_rows(table, mapping, date.today())
-    report = run_import(rows, errors, actor=current_user, filename=meta["n"])
-    db.session.commit()
+    report = run_import(rows, errors, actor=current_account(), filename=meta["n"])
+    # The staged file goes now; should the commit fail, the import is started again from
+    # a new upload (and the storage sweep would have removed the file anyway).
     get_storage().delete(meta["k"])
     flash(_("Import of %(file)s finished: %(created)d created, %(updated)d updated, "
             "%(unchanged)d unchanged, %(skipped)d skipped.", file=meta["n"],
             **report.summary()), "success")
-    return redirect(url_for("alumni.staff_index"), 303)
+    return see_other("alumni.staff_index")

@@ -17,8 +17,10 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
 
 from portal.alumni import cellvalues
+from portal.errors import Refused
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -81,12 +83,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
-class ImportRefused(Exception):
-    """The whole file is refused; `message` says why, for staff."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(message)
-        self.message = message
+class ImportRefused(Refused):
+    """The whole file is refused (422); `message` says why, for staff."""
 
 
 @dataclass
@@ -184,8 +182,6 @@ def _read_csv(data: bytes, encoding: str) -> Table:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-
     damaged = _l("The workbook is damaged and cannot be read. Open it in your spreadsheet "
                  "program and save it again.")
     try:
@@ -208,7 +204,7 @@ def _read_xlsx(data: bytes) -> Table:
     return _table("xlsx", rows)
 
 
-def _blank(value: Any) -> bool:
+def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 

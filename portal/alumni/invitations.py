@@ -13,18 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
 
 from flask import current_app, has_request_context
 from sqlalchemy import Select, func, or_, select, update
 
 from portal import jobs
 from portal.accounts.models import Role, User
+from portal.accounts.services import AccountError, by_email, invite
 from portal.alumni.models import AlumniInvitation, Alumnus, InvitationStatus
 from portal.audit.services import record
-from portal.db import utcnow
+from portal.db import rowcount, utcnow
 from portal.extensions import db
 from portal.notify.models import MailStatus, OutboxMessage
+from portal.transaction import run_unit
 
 DEFAULT_PER_MINUTE = 30
 DEFAULT_COOLDOWN_DAYS = 5
@@ -50,8 +51,8 @@ class RequestResult:
     last_minute: datetime | None = None
 
 
-def request_invitations(selection: Select, actor: Any, now: datetime | None = None
-                        ) -> RequestResult:
+def request_invitations(selection: Select[tuple[Alumnus]], actor: User | None,
+                        now: datetime | None = None) -> RequestResult:
     """Queue invitations for the records of `selection` (a select of Alumnus)."""
     now = now or utcnow()
     result = RequestResult()
@@ -79,7 +80,7 @@ def request_invitations(selection: Select, actor: Any, now: datetime | None = No
         else:
             at = start + timedelta(minutes=result.queued // limit)
             db.session.add(AlumniInvitation(alumnus_id=alumnus_id, email=email,
-                                            requested_by_id=getattr(actor, "id", None),
+                                            requested_by_id=actor.id if actor else None,
                                             requested_at=now, not_before=at))
             result.first_minute = result.first_minute or at
             result.last_minute = at
@@ -93,7 +94,9 @@ def request_invitations(selection: Select, actor: Any, now: datetime | None = No
 
 
 def send_due(now: datetime | None = None) -> str:
-    """Send the invitations whose minute has come (job and periodic tick); commits."""
+    """Send the invitations whose minute has come (job and periodic tick). Each invitation
+    is claimed and sent in a unit of work of its own: a second sender skips what the
+    first claimed, and a failure leaves the other rows as they were."""
     if has_request_context():
         return _send_due(now)
     # invite() builds absolute links with url_for, which needs a request; a writing one,
@@ -103,41 +106,49 @@ def send_due(now: datetime | None = None) -> str:
         return _send_due(now)
 
 
-def _send_due(now: datetime | None) -> str:
-    now = now or utcnow()
-    ids = list(db.session.scalars(
+def _due_ids(now: datetime) -> list[int]:
+    return list(db.session.scalars(
         select(AlumniInvitation.id)
         .where(AlumniInvitation.status == InvitationStatus.PENDING,
                AlumniInvitation.not_before <= now)
         .order_by(AlumniInvitation.not_before, AlumniInvitation.id)
         .limit(per_minute())))
-    db.session.commit()  # end the reading transaction; each claim below is its own
+
+
+def _send_due(now: datetime | None) -> str:
+    now = now or utcnow()
     counts = {"sent": 0, "skipped": 0, "failed": 0}
-    for invitation_id in ids:
-        outcome = _send_one(invitation_id, now)
+    for invitation_id in run_unit(_due_ids, now):
+        outcome = run_unit(_send_one, invitation_id, now)
         if outcome:
             counts[outcome] += 1
     return ", ".join(f"{v} {k}" for k, v in counts.items())
 
 
-def _send_one(invitation_id: int, now: datetime) -> str | None:
-    from portal.accounts.services import AccountError, by_email, invite
-
-    claimed = db.session.execute(
+def _claim(invitation_id: int) -> bool:
+    return rowcount(db.session.execute(
         update(AlumniInvitation)
         .where(AlumniInvitation.id == invitation_id,
                AlumniInvitation.status == InvitationStatus.PENDING)
         .values(status=InvitationStatus.SENDING)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        db.session.rollback()
+        .execution_options(synchronize_session=False))) == 1
+
+
+def _send_one(invitation_id: int, now: datetime) -> str | None:
+    """Claim one invitation and create the account (which queues the mail; the mail is
+    sent after this unit commits, and the outbox keeps it if sending fails)."""
+    if not _claim(invitation_id):
         return None  # another sender has it
     invitation = db.session.get(AlumniInvitation, invitation_id, populate_existing=True)
-    alumnus = db.session.get(Alumnus, invitation.alumnus_id, populate_existing=True)
+    alumnus = db.session.get(Alumnus, invitation.alumnus_id, populate_existing=True) \
+        if invitation is not None else None
+    if invitation is None or alumnus is None:
+        return None
     outcome, error = "skipped", ""
     user = by_email(alumnus.email or "")
     linked_elsewhere = user is not None and db.session.scalar(
-        select(Alumnus.id).where(Alumnus.user_id == user.id, Alumnus.id != alumnus.id))
+        select(Alumnus.id).where(Alumnus.user_id == user.id, Alumnus.id != alumnus.id)
+    ) is not None
     if alumnus.merged_into_id or not alumnus.email or alumnus.email != invitation.email:
         error = "the record changed since the invitation was queued"
     elif linked_elsewhere:
@@ -151,8 +162,7 @@ def _send_one(invitation_id: int, now: datetime) -> str | None:
             if invitation.requested_by_id else None
         try:
             user = invite(email=alumnus.email, name=alumnus.display_name or alumnus.email,
-                          roles=[Role.ALUMNUS],
-                          inviter=inviter or SimpleNamespace(id=None, name="", email=""),
+                          roles=[Role.ALUMNUS], inviter=inviter,
                           language=alumnus.language or "en")
         except AccountError as exc:
             outcome, error = "failed", str(exc.message)
@@ -163,21 +173,20 @@ def _send_one(invitation_id: int, now: datetime) -> str | None:
             outcome = "sent"
     invitation.status = outcome
     invitation.error = error
-    db.session.commit()
     return outcome
 
 
 def _take_cooldown(alumnus_id: int, now: datetime) -> bool:
     """Mark the person invited now, unless they were within the cool-down (atomic)."""
-    return db.session.execute(
+    return rowcount(db.session.execute(
         update(Alumnus)
         .where(Alumnus.id == alumnus_id,
                or_(Alumnus.invited_at.is_(None), Alumnus.invited_at <= now - cooldown()))
         .values(invited_at=now)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
 
 
-def failed_invitations(limit: int = 500) -> list[Any]:
+def failed_invitations(limit: int = 500) -> list[SimpleNamespace]:
     """Invitation mails the outbox gave up on (bounced / refused), newest first, with the
     record they were for; plus invitations that could not be created at all."""
     mail_rows = db.session.execute(
@@ -190,7 +199,7 @@ def failed_invitations(limit: int = 500) -> list[Any]:
                OutboxMessage.created_at >= AlumniInvitation.requested_at)
         .order_by(OutboxMessage.created_at.desc()).limit(limit)).all()
     seen: set[int] = set()
-    out = []
+    out: list[SimpleNamespace] = []
     for message, alumnus in mail_rows:
         if message.id not in seen:
             seen.add(message.id)
@@ -210,5 +219,5 @@ def failed_invitations(limit: int = 500) -> list[Any]:
 
 
 def queue_counts() -> dict[str, int]:
-    return dict(db.session.execute(
-        select(AlumniInvitation.status, func.count()).group_by(AlumniInvitation.status)).all())
+    return {str(status): n for status, n in db.session.execute(
+        select(AlumniInvitation.status, func.count()).group_by(AlumniInvitation.status)).all()}

@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from portal.accounts.models import User
 from portal.alumni.importer import ParsedRow, RowError
 from portal.alumni.models import Alumnus, name_key
 from portal.alumni.services import PROFILE_FIELDS, resolve
@@ -115,7 +116,7 @@ def _changes(alumnus: Alumnus, values: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def run_import(rows: list[ParsedRow], errors: list[RowError], *, actor: Any,
+def run_import(rows: list[ParsedRow], errors: list[RowError], *, actor: User | None,
                filename: str) -> Report:
     report = Report(errors=list(errors))
     report.skipped = len({e.row for e in errors})

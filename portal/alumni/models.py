@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 def name_key(value: str | None) -> str:
@@ -17,7 +17,7 @@ def name_key(value: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", value or "").casefold().split())
 
 
-class Alumnus(db.Model):
+class Alumnus(Model):
     __tablename__ = "alumni"
     __table_args__ = (
         # Import matching: family name (normalized) + birth date + cycle year.
@@ -95,7 +95,7 @@ class InvitationStatus:
     FAILED = "failed"  # the account could not be created (reason in `error`)
 
 
-class AlumniInvitation(db.Model):
+class AlumniInvitation(Model):
     """One invitation to claim an account, queued by a bulk action and sent throttled."""
 
     __tablename__ = "alumni_invitations"

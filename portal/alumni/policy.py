@@ -8,27 +8,27 @@ people who opted in, and of them only what they chose to show.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Select, select
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from portal.alumni.models import Alumnus
 from portal.alumni.services import Filters, apply_filters
+from portal.listing import Page, page_of
 
 
-def may_use_directory(user: Any) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.ALUMNUS, Role.STAFF))
+def may_use_directory(user: User | None) -> bool:
+    return bool(user is not None and user.has_role(Role.ALUMNUS, Role.STAFF))
 
 
-def can_edit(user: Any, alumnus: Alumnus) -> bool:
-    if not user.is_authenticated:
+def can_edit(user: User | None, alumnus: Alumnus) -> bool:
+    if user is None:
         return False
     return user.has_role(Role.STAFF) or (
         alumnus.user_id is not None and alumnus.user_id == user.id)
 
 
-def directory_query(f: Filters) -> Select:
+def directory_query(f: Filters) -> Select[tuple[Alumnus]]:
     """People listed in the directory: opted in, not merged away. The name search never
     looks at e-mail addresses (it would reveal hidden ones)."""
     f = Filters(country=f.country, specialty=f.specialty, year=f.year, q=f.q)
@@ -60,3 +60,10 @@ def directory_entry(alumnus: Alumnus) -> DirectoryEntry:
         position=alumnus.position,
         email=alumnus.email if alumnus.directory_show_email else None,
     )
+
+
+def directory_page(f: Filters) -> Page[DirectoryEntry]:
+    """One page of the directory, as entries (nothing else of a record leaves here)."""
+    rows = page_of(directory_query(f), f.page, f.size)
+    return Page(items=[directory_entry(a) for a in rows.items], page=rows.page,
+                per_page=rows.per_page, has_more=rows.has_more, total=rows.total)

@@ -1,6 +1,8 @@
-"""Alumni records: lookup, filters, manual edits, merge, records from a cycle.
+"""Alumni records: lookup, lists, manual edits, merge.
 
-No request objects here and no commits: the route (or command, or job) commits.
+No request objects here and no commits: the request (or command, or job) commits once.
+(Records from a cycle's accepted nominations: portal.intake.alumni_records, since the
+alumni area sits below nominations.)
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
-from portal.alumni.models import Alumnus, name_key
+from portal.accounts.models import User
+from portal.alumni.models import AlumniInvitation, Alumnus
 from portal.audit.services import record
+from portal.config import LANGUAGES
+from portal.errors import Refused
 from portal.extensions import db
+from portal.listing import ListFilters, Page, page_of, parse_int
 
 # Called as hook(from_id, into_id) when record `from_id` is merged into `into_id`, inside
 # the merge's transaction; other areas (events) append functions that move their links.
@@ -49,12 +55,8 @@ COMPLETENESS_FIELDS = {
 }
 
 
-class AlumniError(Exception):
-    """A rule was broken; `message` is shown to the user."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(message)
-        self.message = message
+class AlumniError(Refused):
+    """A rule about alumni records said no (422); `message` is shown to the user."""
 
 
 def resolve(alumnus: Alumnus | None) -> Alumnus | None:
@@ -66,9 +68,9 @@ def resolve(alumnus: Alumnus | None) -> Alumnus | None:
     return alumnus
 
 
-def alumnus_for_user(user: Any) -> Alumnus | None:
+def alumnus_for_user(user: User | None) -> Alumnus | None:
     """The record linked to an account (the surviving one if it was merged), or None."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.id:
+    if not isinstance(user, User) or not user.id:
         return None
     found = db.session.scalars(select(Alumnus).where(Alumnus.user_id == user.id)).first()
     return resolve(found)
@@ -82,8 +84,16 @@ def specialty_code(value: str | None) -> str:
 
 # --- lists ------------------------------------------------------------------------------
 
-@dataclass
-class Filters:
+FIRST_YEAR_PARSED = 1900  # a cycle year typed into a URL below this is a typo
+
+
+@dataclass(frozen=True)
+class Filters(ListFilters):
+    """The staff list of alumni records (and the base of the directory's filters)."""
+
+    PER_PAGE = 50
+    PER_PAGE_CHOICES = (50,)
+
     country: str = ""
     specialty: str = ""
     year: int | None = None
@@ -92,26 +102,37 @@ class Filters:
     merged: bool = False  # staff: also show records merged into others
 
     @classmethod
-    def from_args(cls, args: Mapping[str, Any]) -> Filters:
-        year = str(args.get("year", "")).strip()
-        return cls(
-            country=str(args.get("country", "")).strip().upper()[:2],
-            specialty=specialty_code(args.get("specialty", "")),
-            year=int(year) if year.isdigit() else None,
-            has_account=str(args.get("has_account", "")) if args.get("has_account") in
-            ("yes", "no") else "",
-            q=str(args.get("q", "")).strip()[:100],
-            merged=str(args.get("merged", "")) in ("1", "on", "yes"),
-        )
+    def parse(cls, args: Mapping[str, object]) -> dict[str, object]:
+        has_account = str(args.get("has_account") or "")
+        return {
+            "country": str(args.get("country") or "").strip().upper()[:2],
+            "specialty": specialty_code(str(args.get("specialty") or "")),
+            "year": parse_int(args.get("year"), low=FIRST_YEAR_PARSED, high=2100),
+            "has_account": has_account if has_account in ("yes", "no") else "",
+            "q": str(args.get("q") or "").strip()[:100],
+            "merged": str(args.get("merged") or "") in ("1", "on", "yes"),
+        }
 
     def as_args(self) -> dict[str, Any]:
-        values = {"country": self.country, "specialty": self.specialty, "year": self.year,
-                  "has_account": self.has_account, "q": self.q,
-                  "merged": "1" if self.merged else ""}
-        return {k: v for k, v in values.items() if v}
+        """The filters (not the page) as link arguments: the invitation pages keep them."""
+        return self.args(page=1)
 
 
-def apply_filters(query: Select, f: Filters, *, with_email: bool = True) -> Select:
+@dataclass(frozen=True)
+class DirectoryFilters(Filters):
+    """The alumni directory: the same filters, 30 people a page; never by account or
+    merged records (what staff see only)."""
+
+    PER_PAGE = 30
+    PER_PAGE_CHOICES = (30,)
+
+    @classmethod
+    def parse(cls, args: Mapping[str, object]) -> dict[str, object]:
+        return {**super().parse(args), "has_account": "", "merged": False}
+
+
+def apply_filters(query: Select[tuple[Alumnus]], f: Filters, *, with_email: bool = True
+                  ) -> Select[tuple[Alumnus]]:
     if f.country:
         query = query.where(Alumnus.country == f.country)
     if f.specialty:
@@ -134,25 +155,46 @@ def apply_filters(query: Select, f: Filters, *, with_email: bool = True) -> Sele
     return query
 
 
-def staff_query(f: Filters) -> Select:
+def staff_query(f: Filters) -> Select[tuple[Alumnus]]:
     return apply_filters(select(Alumnus), f).order_by(
         Alumnus.name_key, Alumnus.given_names, Alumnus.id)
 
 
-def page_of(query: Select, page: int, size: int) -> tuple[list[Any], int]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(size).offset((page - 1) * size)).all()
-    return list(rows), total or 0
+def staff_page(f: Filters) -> tuple[Page[Alumnus], dict[int, User]]:
+    """A page of the staff list, and the accounts linked to its records (one query)."""
+    rows = page_of(staff_query(f), f.page, f.size)
+    return rows, accounts_of(rows.items)
+
+
+def count(query: Select[tuple[Alumnus]]) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def accounts_of(rows: list[Alumnus]) -> dict[int, User]:
+    ids = [a.user_id for a in rows if a.user_id]
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def account_of(alumnus: Alumnus) -> User | None:
+    return db.session.get(User, alumnus.user_id) if alumnus.user_id else None
+
+
+def invitations_of(alumnus: Alumnus) -> list[AlumniInvitation]:
+    return list(db.session.scalars(select(AlumniInvitation).where(
+        AlumniInvitation.alumnus_id == alumnus.id).order_by(AlumniInvitation.id.desc())))
 
 
 def filter_values(*, directory: bool = False) -> dict[str, list[Any]]:
     """Distinct countries, specialties and years present, for the filter menus (of the
     directory: only among people listed there)."""
-    live = Alumnus.merged_into_id.is_(None)
+    live: ColumnElement[bool] = Alumnus.merged_into_id.is_(None)
     if directory:
         live = live & Alumnus.directory_visible.is_(True)
 
-    def distinct(column: Any) -> list[Any]:
+    def distinct(column: InstrumentedAttribute[Any]) -> list[Any]:
         return [v for v in db.session.scalars(
             select(column).where(live).distinct().order_by(column)) if v]
 
@@ -162,11 +204,11 @@ def filter_values(*, directory: bool = False) -> dict[str, list[Any]]:
 
 # --- manual edits ------------------------------------------------------------------------
 
-def _clean(field: str, value: Any) -> Any:
+def _clean(field: str, value: object) -> object:
     if field == "specialty":
-        return specialty_code(value)
+        return specialty_code(str(value or ""))
     if field == "country":
-        return (value or "").strip().upper()[:2]
+        return str(value or "").strip().upper()[:2]
     if field == "timezone":
         return value or None
     if isinstance(value, str):
@@ -190,11 +232,11 @@ def _assign(alumnus: Alumnus, data: Mapping[str, Any], fields: tuple[str, ...] |
     return changes
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def create(data: Mapping[str, Any], actor: Any) -> Alumnus:
+def create(data: Mapping[str, Any], actor: User | None) -> Alumnus:
     alumnus = Alumnus(family_name="", source="manual")
     _assign(alumnus, data, RECORD_FIELDS)
     db.session.add(alumnus)
@@ -203,7 +245,8 @@ def create(data: Mapping[str, Any], actor: Any) -> Alumnus:
     return alumnus
 
 
-def update_record(alumnus: Alumnus, data: Mapping[str, Any], actor: Any) -> dict[str, list]:
+def update_record(alumnus: Alumnus, data: Mapping[str, Any], actor: User | None
+                  ) -> dict[str, list[Any]]:
     changes = _assign(alumnus, data, RECORD_FIELDS)
     if changes:
         record("alumni.updated", actor=actor, object_type="alumnus", object_id=alumnus.id,
@@ -211,15 +254,14 @@ def update_record(alumnus: Alumnus, data: Mapping[str, Any], actor: Any) -> dict
     return changes
 
 
-def update_profile(alumnus: Alumnus, data: Mapping[str, Any], user: Any) -> dict[str, list]:
+def update_profile(alumnus: Alumnus, data: Mapping[str, Any], user: User
+                   ) -> dict[str, list[Any]]:
     """The alumnus edits their own profile (fields they own, nothing else)."""
     own = PROFILE_FIELDS - {"email"}  # the address is the account's; changed by staff
     changes = _assign(alumnus, data, frozenset(own))
     if not alumnus.directory_visible:
         alumnus.directory_show_email = False  # hidden people show nothing
     # The account follows the profile, so pages and mails use the same zone and language.
-    from portal.config import LANGUAGES
-
     if alumnus.timezone:
         user.timezone = alumnus.timezone
     if alumnus.language in LANGUAGES:
@@ -252,7 +294,7 @@ MERGE_FILL = tuple(f for f in RECORD_FIELDS if f not in (
     "contact_by_email", "directory_visible", "directory_show_email", "notes"))
 
 
-def merge(source: Alumnus, target: Alumnus, actor: Any) -> None:
+def merge(source: Alumnus, target: Alumnus, actor: User | None) -> None:
     """Merge `source` into `target`: both rows stay (history); source points to target.
 
     Empty fields of the target are filled from the source; the account moves to the
@@ -287,75 +329,3 @@ def merge(source: Alumnus, target: Alumnus, actor: Any) -> None:
         hook(source.id, target.id)
     record("alumni.merged", actor=actor, object_type="alumnus", object_id=target.id,
            details={"merged": source.id, "filled": filled})
-
-
-# --- records from a cycle -------------------------------------------------------------------
-
-@dataclass
-class CycleResult:
-    created: int = 0
-    linked: int = 0  # an existing record (import, manual) now points at the nomination
-    existing: int = 0  # done before
-
-
-def accepted_nominations(cycle_id: int) -> list[Any]:
-    from portal.nominations.models import Nomination, NominationState
-
-    return list(db.session.scalars(
-        select(Nomination)
-        .options(joinedload(Nomination.institution), joinedload(Nomination.specialty),
-                 joinedload(Nomination.cycle))
-        .where(Nomination.cycle_id == cycle_id, Nomination.state == NominationState.ACCEPTED)
-        .order_by(Nomination.id)))
-
-
-def create_from_cycle(cycle: Any, actor: Any, today: date | None = None) -> CycleResult:
-    """Alumni records for the accepted trainees of a finished cycle; safe to repeat."""
-    today = today or date.today()
-    if cycle.training_ends_on > today:
-        raise AlumniError(_l("Training of this cycle ends on %(day)s; its trainees become "
-                             "alumni after that.", day=cycle.training_ends_on.isoformat()))
-    nominations = accepted_nominations(cycle.id)
-    year = cycle.training_starts_on.year
-    done = set(db.session.scalars(select(Alumnus.nomination_id).where(
-        Alumnus.nomination_id.in_([n.id for n in nominations]))))
-    result = CycleResult()
-    for nomination in nominations:
-        if nomination.id in done:
-            result.existing += 1
-            continue
-        existing = _same_person(nomination, year)
-        if existing is not None and existing.nomination_id is None:
-            existing.nomination_id = nomination.id
-            result.linked += 1
-            continue
-        db.session.add(Alumnus(
-            family_name=nomination.family_name, given_names=nomination.given_names,
-            native_name=nomination.native_name, date_of_birth=nomination.date_of_birth,
-            email=nomination.email, cycle_year=year,
-            specialty=specialty_code(nomination.specialty.code if nomination.specialty else ""),
-            country=nomination.country, institution_then=nomination.institution.name,
-            institution_now=nomination.institution.name, position=nomination.position,
-            source="cycle", nomination_id=nomination.id,
-        ))
-        result.created += 1
-    db.session.flush()
-    record("alumni.created_from_cycle", actor=actor, object_type="cycle", object_id=cycle.id,
-           details={"created": result.created, "linked": result.linked,
-                    "existing": result.existing})
-    return result
-
-
-def _same_person(nomination: Any, year: int) -> Alumnus | None:
-    """A record of the same training made earlier by import or by hand."""
-    query = select(Alumnus).where(Alumnus.merged_into_id.is_(None), Alumnus.cycle_year == year)
-    email = (nomination.email or "").strip().lower()
-    if email:
-        found = db.session.scalars(query.where(Alumnus.email == email)).first()
-        if found is not None:
-            return found
-    if nomination.date_of_birth:
-        return db.session.scalars(query.where(
-            Alumnus.name_key == name_key(nomination.family_name),
-            Alumnus.date_of_birth == nomination.date_of_birth)).first()
-    return None

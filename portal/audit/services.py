@@ -5,9 +5,11 @@ when there is one."""
 
 from __future__ import annotations
 
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
+from flask_login import current_user
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
@@ -15,9 +17,6 @@ from portal.transaction import keep as keep_outside
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
-
-
-_Unset = type(...)
 
 
 def client_ip() -> str | None:
@@ -28,19 +27,17 @@ def client_ip() -> str | None:
 def record(
     action: str,
     *,
-    actor: User | None | _Unset = ...,  # TRANSITIONAL: made required once areas pass it
+    actor: User | None | EllipsisType = ...,  # TRANSITIONAL: required once areas pass it
     actor_label: str | None = None,
     object_type: str | None = None,
-    object_id: Any = None,
+    object_id: object = None,
     details: dict[str, Any] | None = None,
     keep: bool = False,
 ) -> AuditEvent:
     """Add an audit event to the current transaction, committed with the change it
     records. `keep=True`: written even if that transaction rolls back (a refused action,
     a failed sign-in), in a transaction of its own right after it."""
-    if actor is ...:
-        from flask_login import current_user  # TRANSITIONAL, removed with the default above
-
+    if actor is ...:  # TRANSITIONAL, removed with the default above
         actor = current_user if has_request_context() and current_user.is_authenticated \
             else None
     event = AuditEvent(

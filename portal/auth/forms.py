@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from portal.auth.passwords import MIN_LENGTH
+from portal.accounts.passwords import MIN_LENGTH
 
 
 class LoginForm(FlaskForm):

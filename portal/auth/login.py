@@ -9,9 +9,9 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select
 
 from portal.accounts.models import User, new_session_token
+from portal.accounts.passwords import hash_password, needs_rehash, verify_password
 from portal.accounts.services import by_email, normalize_email
 from portal.audit.services import record
-from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.extensions import db, login_manager
 
@@ -34,8 +34,9 @@ def check_credentials(email: str, password: str) -> User | None:
     user = by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        record("login.failed", actor_label=normalize_email(email)[:254],
-               object_type="user", object_id=user.id if user else None)
+        # Kept whatever becomes of the request's transaction.
+        record("login.failed", actor=None, actor_label=normalize_email(email)[:254],
+               object_type="user", object_id=user.id if user else None, keep=True)
         return None
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -69,7 +70,7 @@ def pending_second_factor() -> tuple[User | None, str]:
     user = db.session.get(User, data["uid"])
     if user is None or not user.active or user.session_token != data.get("token"):
         return None, ""
-    return user, data.get("next", "")
+    return user, str(data.get("next", ""))
 
 
 def end_session(user: User | None) -> None:
@@ -88,4 +89,12 @@ def login_key() -> str:
 
 
 def login_limit() -> str:
-    return current_app.config["LOGIN_LIMIT"]
+    return str(current_app.config["LOGIN_LIMIT"])
+
+
+def forgot_password_limit() -> str:
+    return str(current_app.config["FORGOT_PASSWORD_LIMIT"])
+
+
+def second_factor_limit() -> str:
+    return str(current_app.config["SECOND_FACTOR_LIMIT"])

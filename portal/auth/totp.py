@@ -11,7 +11,8 @@ import segno
 from sqlalchemy import delete, or_, update
 
 from portal.accounts.models import RecoveryCode, User
-from portal.db import utcnow
+from portal.audit.services import record
+from portal.db import rowcount, utcnow
 from portal.extensions import db
 
 ISSUER = "Medical Training Portal"
@@ -33,7 +34,7 @@ def qr_svg(uri: str) -> str:
 
 def check_code(secret: str | None, code: str) -> bool:
     code = (code or "").replace(" ", "")
-    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    return bool(secret and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
 
 
 def use_code(user: User, code: str) -> bool:
@@ -56,7 +57,7 @@ def use_code(user: User, code: str) -> bool:
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def _hash(code: str) -> str:
@@ -70,6 +71,7 @@ def enable(user: User, secret: str) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
+    record("account.2fa_enabled", actor=user, object_type="user", object_id=user.id)
     return codes
 
 
@@ -77,6 +79,12 @@ def disable(user: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    record("account.2fa_disabled", actor=user, object_type="user", object_id=user.id)
+
+
+def refuse_code(user: User) -> None:
+    """A wrong code at sign-in: recorded even though nothing else of the request is kept."""
+    record("login.failed_2fa", actor=user, object_type="user", object_id=user.id, keep=True)
 
 
 def use_recovery_code(user: User, code: str) -> bool:
@@ -88,4 +96,4 @@ def use_recovery_code(user: User, code: str) -> bool:
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1

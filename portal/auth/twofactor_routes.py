@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
-from portal.accounts.models import Role
-from portal.audit.services import record
+from portal.accounts.models import Role, User
+from portal.accounts.passwords import verify_password
+from portal.accounts.policy import current_account
 from portal.auth import bp, totp
 from portal.auth.forms import ConfirmPasswordForm, EnableTwoFactorForm, SecondFactorForm
-from portal.auth.login import PENDING_2FA, login_limit, pending_second_factor, start_session
-from portal.auth.passwords import verify_password
-from portal.extensions import db, limiter
+from portal.auth.login import (
+    PENDING_2FA,
+    login_limit,
+    pending_second_factor,
+    second_factor_limit,
+    start_session,
+)
+from portal.extensions import limiter
 from portal.security import safe_next
+from portal.web import see_other
 
 ENROL_SECRET = "totp_enrol_secret"  # noqa: S105  (a session key, not a secret)
 
@@ -24,14 +33,14 @@ def _pending_account() -> str:
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
-@limiter.limit("10 per 5 minutes", methods=["POST"], scope="2fa-ip")
+@limiter.limit(second_factor_limit, methods=["POST"], scope="2fa-ip")
 @limiter.limit(login_limit, key_func=_pending_account, methods=["POST"],
                deduct_when=lambda response: response.status_code == 401, scope="2fa-account")
-def second_factor():
+def second_factor() -> ResponseReturnValue:
     user, next_url = pending_second_factor()
     if user is None:
         flash(_("Please sign in again."), "info")
-        return redirect(url_for("auth.login"), 303)
+        return see_other("auth.login")
     form = SecondFactorForm()
     if form.validate_on_submit():
         code = form.code.data.strip()
@@ -41,88 +50,79 @@ def second_factor():
             start_session(user, method="password+recovery-code")
             flash(_("You used a recovery code. Each code works once."), "warning")
         else:
-            record("login.failed_2fa", actor=user, object_type="user", object_id=user.id)
-            db.session.commit()
+            totp.refuse_code(user)
             form.code.errors.append(_("This code is not right. Try the newest code."))
             return render_template("auth/second_factor.html", form=form), 401
-        db.session.commit()
         return redirect(safe_next(next_url), 303)
     return render_template("auth/second_factor.html", form=form), 422 if form.errors else 200
 
 
-
 @bp.route("/account/2fa")
 @login_required
-def two_factor():
+def two_factor() -> ResponseReturnValue:
+    user = current_account()
     secret = session.get(ENROL_SECRET)
-    qr = uri = None
-    if secret and not current_user.has_2fa:
-        uri = totp.provisioning_uri(current_user, secret)
-        qr = totp.qr_svg(uri)
+    qr = None
+    if secret and not user.has_2fa:
+        qr = totp.qr_svg(totp.provisioning_uri(user, secret))
     return render_template(
         "auth/two_factor.html", qr=qr, secret=secret, enable_form=EnableTwoFactorForm(),
-        disable_form=ConfirmPasswordForm(), required=_required_for(current_user),
+        disable_form=ConfirmPasswordForm(), required=_required_for(user),
     )
 
 
-def _required_for(user) -> bool:  # noqa: ANN001
-    from flask import current_app
-
+def _required_for(user: User) -> bool:
     return bool(current_app.config["REQUIRE_2FA_STAFF"]) and user.has_role(Role.STAFF)
 
 
 @bp.post("/account/2fa/setup")
 @login_required
-def two_factor_setup():
-    if current_user.has_2fa:
-        return redirect(url_for("auth.two_factor"), 303)
+def two_factor_setup() -> ResponseReturnValue:
+    if current_account().has_2fa:
+        return see_other("auth.two_factor")
     session[ENROL_SECRET] = totp.new_secret()
-    return redirect(url_for("auth.two_factor"), 303)
+    return see_other("auth.two_factor")
 
 
 @bp.post("/account/2fa/enable")
 @login_required
-def two_factor_enable():
+def two_factor_enable() -> ResponseReturnValue:
+    user = current_account()
     secret = session.get(ENROL_SECRET)
     form = EnableTwoFactorForm()
-    if current_user.has_2fa or not secret:
-        return redirect(url_for("auth.two_factor"), 303)
+    if user.has_2fa or not secret:
+        return see_other("auth.two_factor")
     if not form.validate_on_submit() or not totp.check_code(secret, form.code.data):
         flash(_("The code did not match. Check the time on your phone and try the newest "
                 "code."), "error")
-        return redirect(url_for("auth.two_factor"), 303)
-    codes = totp.enable(current_user, secret)
+        return see_other("auth.two_factor")
+    codes = totp.enable(user, secret)
     session.pop(ENROL_SECRET, None)
-    record("account.2fa_enabled", object_type="user", object_id=current_user.id)
-    db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes)
 
 
 @bp.post("/account/2fa/disable")
 @login_required
-def two_factor_disable():
+def two_factor_disable() -> ResponseReturnValue:
+    user = current_account()
     form = ConfirmPasswordForm()
-    if _required_for(current_user):
+    if _required_for(user):
         abort(403)
     if not form.validate_on_submit() or not verify_password(
-        current_user.password_hash, form.password.data
+        user.password_hash, form.password.data
     ):
         flash(_("Your password is needed to turn the second factor off."), "error")
-        return redirect(url_for("auth.two_factor"), 303)
-    totp.disable(current_user)
-    record("account.2fa_disabled", object_type="user", object_id=current_user.id)
-    db.session.commit()
+        return see_other("auth.two_factor")
+    totp.disable(user)
     flash(_("Two-step sign-in is off."), "info")
-    return redirect(url_for("auth.two_factor"), 303)
+    return see_other("auth.two_factor")
 
 
-def enforce_staff_2fa():  # noqa: ANN201
+def enforce_staff_2fa() -> Response | None:
     """before_request: staff without a second factor may only enrol, when it is required."""
-    from flask import request
-
     if not current_user.is_authenticated or current_user.has_2fa:
         return None
-    if not _required_for(current_user):
+    if not _required_for(current_user._get_current_object()):
         return None
     allowed = {"auth.two_factor", "auth.two_factor_setup", "auth.two_factor_enable",
                "auth.logout", "static", "main.set_language", "main.healthz"}

@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("institutions", __name__)
 
 # View modules, imported by create_app() once every area's services exist.
-VIEWS = ['routes']
+VIEWS = ["routes", "people_routes"]

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal.i18n import valid_timezone
@@ -17,7 +17,7 @@ KIND_LABELS = {
 }
 
 
-def _timezone(form, field) -> None:  # noqa: ANN001
+def _timezone(form: FlaskForm, field: Field) -> None:
     if not valid_timezone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))
 

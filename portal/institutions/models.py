@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class InstitutionKind(enum.StrEnum):
@@ -26,7 +26,7 @@ class InstitutionStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
-class Institution(db.Model):
+class Institution(Model):
     __tablename__ = "institutions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from portal.registry import register_nav
 bp = Blueprint("intake", __name__, url_prefix="/staff/nominations")
 
 # View modules, imported by create_app() once every area's services exist.
-VIEWS = ["routes", "downloads"]
+VIEWS = ["routes", "downloads", "alumni_routes"]
 
 register_nav(_l("Nominations"), "intake.index", Role.STAFF, order=20)
 # Cheap when nothing is due (one small query), so the every-minute tick may run it.

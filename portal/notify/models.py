@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class MailStatus(enum.StrEnum):
@@ -20,7 +20,7 @@ class MailStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS; staff may retry
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
@@ -46,7 +46,7 @@ class OutboxMessage(db.Model):
     )
 
 
-class OutboxAttachment(db.Model):
+class OutboxAttachment(Model):
     __tablename__ = "outbox_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)

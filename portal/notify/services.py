@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from jinja2 import TemplateNotFound
 
 from portal import jobs
+from portal.audit.services import record
+from portal.db import utcnow
+from portal.errors import Conflict
 from portal.extensions import db
 from portal.notify.models import MailStatus, OutboxAttachment, OutboxMessage
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ def queue_mail(
     template: str,
     /,
     *,
-    subject: str,
+    subject: object,
     language: str | None = None,
     review: bool = False,
     attachments: list[Attachment] | None = None,
@@ -61,9 +69,6 @@ def queue_mail(
 
 def _render_optional(template_name: str, /, **context: Any) -> str | None:
     # Positional-only: mail contexts often carry a `name` of their own.
-    from flask import current_app
-    from jinja2 import TemplateNotFound
-
     try:
         current_app.jinja_env.get_template(template_name)
     except TemplateNotFound:
@@ -71,20 +76,22 @@ def _render_optional(template_name: str, /, **context: Any) -> str | None:
     return render_template(template_name, **context)
 
 
-def release(message: OutboxMessage, user_id: int) -> None:
+def release(message: OutboxMessage, actor: User) -> None:
     """Staff reviewed a held message: let it go."""
     if message.status != MailStatus.HELD:
-        return
+        raise Conflict(_l("This message was already released."), code="already_done")
     message.status = MailStatus.QUEUED
-    message.released_by_id = user_id
+    message.released_by_id = actor.id
+    record("outbox.released", actor=actor, object_type="outbox_message", object_id=message.id,
+           details={"to": message.to_addr, "subject": message.subject})
     jobs.enqueue("portal.notify.jobs.send_message", message.id)
 
 
-def retry(message: OutboxMessage) -> None:
+def retry(message: OutboxMessage, actor: User) -> None:
+    """Staff send a failed message again (from the first attempt)."""
     if message.status != MailStatus.FAILED:
-        return
-    from portal.db import utcnow
-
+        raise Conflict(_l("Only failed messages can be retried."))
+    record("outbox.retried", actor=actor, object_type="outbox_message", object_id=message.id)
     message.status = MailStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = utcnow()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, cast
 
 from flask import current_app
 
@@ -101,7 +101,7 @@ def clean_filename(name: str | None, fallback_extension: str = "") -> str:
 
 
 def store_upload(
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     original_name: str | None,
     allowed: set[str],
@@ -147,7 +147,7 @@ def store_upload(
     return blob
 
 
-def _store_while_checking(storage: Storage, upload: BinaryIO, view: FileView, key: str,
+def _store_while_checking(storage: Storage, upload: IO[bytes], view: FileView, key: str,
                           allowed: set[str], content_type: str,
                           ) -> tuple[CheckedFile, int, str]:
     """Store a file that is kept as sent while it is being checked.
@@ -158,7 +158,8 @@ def _store_while_checking(storage: Storage, upload: BinaryIO, view: FileView, ke
     delete fail, the sweep removes the blob, which has no row.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
-        stored = pool.submit(storage.put, view, key, content_type=content_type)
+        stored = pool.submit(storage.put, cast(IO[bytes], view), key,
+                             content_type=content_type)
         try:
             checked = inspect_file(upload, allowed)
         except BaseException:

@@ -8,7 +8,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import quote
 
 CHUNK = 1024 * 1024
@@ -77,7 +77,7 @@ def seekable_size(stream: object) -> int | None:
     return end - start
 
 
-def sha256_of(stream: BinaryIO) -> str:
+def sha256_of(stream: IO[bytes]) -> str:
     """sha256 of a seekable stream from its position to the end; the position is kept."""
     start = stream.tell()
     digest = hashlib.sha256()
@@ -95,7 +95,7 @@ class FileView:
     moving the other's position.
     """
 
-    def __init__(self, fileobj: BinaryIO) -> None:
+    def __init__(self, fileobj: IO[bytes]) -> None:
         fileobj.flush()
         self._fd = fileobj.fileno()
         self._size = os.fstat(self._fd).st_size
@@ -151,7 +151,7 @@ class HashingReader:
     digest always matches the bytes that were stored.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self._hash = hashlib.sha256()
         self.size = 0
@@ -176,7 +176,7 @@ class Storage(ABC):
     one portal)."""
 
     @abstractmethod
-    def put(self, stream: BinaryIO, key: str, *, content_type: str) -> tuple[int, str]:
+    def put(self, stream: IO[bytes], key: str, *, content_type: str) -> tuple[int, str]:
         """Store the stream under key, reading it in chunks; return (size, sha256 hex)."""
 
     @abstractmethod
@@ -221,7 +221,7 @@ class Storage(ABC):
         """Begin an upload to key; return its upload id."""
 
     @abstractmethod
-    def put_part(self, key: str, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+    def put_part(self, key: str, upload_id: str, part_number: int, stream: IO[bytes]) -> str:
         """Store one part (1-based); return the token complete_multipart needs."""
 
     @abstractmethod

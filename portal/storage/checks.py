@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, BinaryIO, NoReturn
+from typing import IO, NoReturn
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
@@ -28,6 +28,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from portal.errors import Refused
 from portal.storage.base import CHUNK, seekable_size
 
 log = logging.getLogger(__name__)
@@ -67,24 +68,21 @@ ACTIVE_VALUES = frozenset({
 _ACTIVE_NAMES = ACTIVE_KEYS | ACTIVE_VALUES
 
 
-class FileRejected(Exception):
-    """An upload that is refused; message is shown to the user as it is."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
+class FileRejected(Refused):
+    """An upload that is refused (422); message is shown to the user as it is."""
 
 
 class FileTooLarge(FileRejected):
+    """An upload over its limit (413)."""
+
+    status = 413
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         super().__init__(_l(
             "This file is larger than the limit of %(limit)s. Please upload a smaller file.",
             limit=f"{max_bytes / (1024 * 1024):g} MB",
-        ))
+        ), code="too_large")
 
 
 @dataclass
@@ -98,7 +96,7 @@ class CheckedFile:
     height: int | None = None
 
 
-def spool_limited(stream: BinaryIO, max_bytes: int) -> tempfile.SpooledTemporaryFile[bytes]:
+def spool_limited(stream: IO[bytes], max_bytes: int) -> tempfile.SpooledTemporaryFile[bytes]:
     """Copy stream into a temporary file (memory up to 1 MiB), refusing more than max_bytes.
 
     Reads at most max_bytes + 1 bytes: a client sending gigabytes is cut off at the
@@ -120,7 +118,7 @@ def spool_limited(stream: BinaryIO, max_bytes: int) -> tempfile.SpooledTemporary
 
 
 @contextmanager
-def limited_file(stream: BinaryIO, max_bytes: int) -> Iterator[IO[bytes]]:
+def limited_file(stream: IO[bytes], max_bytes: int) -> Iterator[IO[bytes]]:
     """The upload as a seekable file of at most max_bytes, positioned at 0.
 
     A form upload is already a temporary file (werkzeug spools it while parsing the

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.storage.maintenance import sweep, verify
+from portal.transaction import run_unit
 
 storage_cli = AppGroup("storage", help="Check and clean the file storage.")
 
@@ -15,7 +16,7 @@ storage_cli = AppGroup("storage", help="Check and clean the file storage.")
 @storage_cli.command("verify")
 def verify_command() -> None:
     """Check that every stored file exists with the size and hash on record."""
-    result = verify()
+    result = run_unit(verify)
     for problem in result:
         click.echo(f"PROBLEM {problem}")
     click.echo(f"{result.checked} files verified, {len(result)} with problems.")

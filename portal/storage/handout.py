@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, abort, redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from portal.audit.services import record
 from portal.storage import NotFound, content_disposition, get_storage
 from portal.storage.base import MAX_URL_SECONDS
 from portal.storage.models import Blob
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 # Previews are framed by our own pages; attachments need no framing at all.
 PREVIEW_CSP = "sandbox; frame-ancestors 'self'"
@@ -40,12 +44,12 @@ class Item:
     content_type: str
     size: int
     object_type: str  # what the audit row points at: "document", "blob", ...
-    object_id: Any
+    object_id: object
     details: dict[str, Any] = field(default_factory=dict)
 
 
 def blob_item(blob: Blob, *, name: str | None = None, object_type: str = "blob",
-              object_id: Any = None, details: dict[str, Any] | None = None) -> Item:
+              object_id: object = None, details: dict[str, Any] | None = None) -> Item:
     """An item for a blob; a purged blob (file deleted after retention) is a 404."""
     if blob.purged_at is not None:
         abort(404)
@@ -55,7 +59,7 @@ def blob_item(blob: Blob, *, name: str | None = None, object_type: str = "blob",
                 details={"name": name or blob.download_name, **(details or {})})
 
 
-def log_handout(items: Iterable[Item], how: str, *, actor: Any,
+def log_handout(items: Iterable[Item], how: str, *, actor: User | None,
                 archive: str | None = None) -> None:
     """One audit row per file handed out (in the current transaction)."""
     for item in items:
@@ -67,6 +71,7 @@ def log_handout(items: Iterable[Item], how: str, *, actor: Any,
 
 
 def _headers(response: Response, name: str, *, inline: bool) -> Response:
+    # The security baseline (portal.security) leaves a CSP set here as it is.
     response.headers["Content-Disposition"] = content_disposition(name, inline=inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -74,8 +79,8 @@ def _headers(response: Response, name: str, *, inline: bool) -> Response:
     return response
 
 
-def send_item(item: Item, *, actor: Any, inline: bool = False,
-              how: str | None = None) -> Response:
+def send_item(item: Item, *, actor: User | None, inline: bool = False,
+              how: str | None = None) -> BaseResponse:
     """The file as an attachment (or inline preview), logged; 404 if the blob is gone."""
     storage = get_storage()
     if not inline:
@@ -99,7 +104,7 @@ def send_item(item: Item, *, actor: Any, inline: bool = False,
 
 
 def send_zip(items: list[Item], name: str, chunks: Iterator[bytes], *,
-             actor: Any) -> Response:
+             actor: User | None) -> Response:
     """A streamed zip of `items` (`chunks` produces it); every member logged first."""
     log_handout(items, "zip", actor=actor, archive=name)
     response = Response(chunks, mimetype="application/zip", direct_passthrough=True)

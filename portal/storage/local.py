@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from portal.storage.base import (
     CHUNK,
@@ -40,7 +40,7 @@ _TMP_PREFIX = ".tmp-"
 _MULTIPART = ".multipart"
 
 
-def _read_chunks(stream: BinaryIO | HashingReader) -> Iterator[bytes]:
+def _read_chunks(stream: IO[bytes] | HashingReader) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK):
         yield chunk
 
@@ -79,7 +79,7 @@ class LocalStorage(Storage):
                 os.unlink(tmp)
             raise
 
-    def put(self, stream: BinaryIO, key: str, *, content_type: str) -> tuple[int, str]:
+    def put(self, stream: IO[bytes], key: str, *, content_type: str) -> tuple[int, str]:
         path = self._path(key)
         reader = HashingReader(stream)
         self._write_atomic(path, _read_chunks(reader))
@@ -94,7 +94,7 @@ class LocalStorage(Storage):
         return self._iter_file(f)
 
     @staticmethod
-    def _iter_file(f: BinaryIO) -> Iterator[bytes]:
+    def _iter_file(f: IO[bytes]) -> Iterator[bytes]:
         with f:
             yield from _read_chunks(f)
 
@@ -173,7 +173,7 @@ class LocalStorage(Storage):
         self._write_atomic(folder / "meta.json", [json.dumps(meta).encode()])
         return upload_id
 
-    def put_part(self, key: str, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+    def put_part(self, key: str, upload_id: str, part_number: int, stream: IO[bytes]) -> str:
         folder = self._upload_dir(key, upload_id)
         validate_part_number(part_number)
         reader = HashingReader(stream)

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.storage import get_storage
 from portal.storage.base import NotFound, Storage
 from portal.storage.models import Blob, PendingUpload
+from portal.transaction import discard, unit_of_work
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -106,7 +107,8 @@ def sweep(
     storage: Storage | None = None,
     dry_run: bool = False,
 ) -> SweepReport:
-    """Remove what no row needs any more and is older than grace; commits its changes.
+    """Remove what no row needs any more and is older than grace, as one unit of work
+    (a dry run lists the same and keeps nothing).
 
     - multipart uploads with no PendingUpload row, or whose row saw no activity
       (updated_at) within grace: aborted, and the row deleted;
@@ -120,13 +122,13 @@ def sweep(
     storage = storage or get_storage()
     cutoff = (now or utcnow()) - grace
     report = SweepReport()
-    _sweep_multipart(storage, cutoff, report, dry_run)
-    _sweep_keys(storage, cutoff, report, dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        report.temp_files = storage.cleanup_temp(cutoff)
-        db.session.commit()
+    with unit_of_work():
+        _sweep_multipart(storage, cutoff, report, dry_run)
+        _sweep_keys(storage, cutoff, report, dry_run)
+        if dry_run:
+            discard()
+        else:
+            report.temp_files = storage.cleanup_temp(cutoff)
     log.info(
         "storage sweep: %d files, %d uploads, %d pending rows, %d temp files",
         len(report.deleted_keys), len(report.aborted_uploads),

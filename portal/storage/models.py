@@ -8,12 +8,12 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
-class Blob(db.Model):
+class Blob(Model):
     """One stored file. Other tables point here; the storage key is never shown."""
 
     __tablename__ = "blobs"
@@ -46,7 +46,7 @@ class Blob(db.Model):
         return f"<Blob {self.id} {self.key}>"
 
 
-class PendingUpload(db.Model):
+class PendingUpload(Model):
     """A resumable (chunked) upload in progress: its state lives here and in the storage,
     never in a worker's memory, so any worker can take the next part."""
 

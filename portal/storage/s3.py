@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import IO, Any, cast
 
 import boto3
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from portal.storage.base import (
     CHUNK,
@@ -48,7 +51,7 @@ def _code(error: ClientError) -> str:
 class _Spooled:
     """A part read from a stream into a temporary file (memory up to one chunk)."""
 
-    def __init__(self, stream: BinaryIO | HashingReader, limit: int | None) -> None:
+    def __init__(self, stream: IO[bytes] | HashingReader, limit: int | None) -> None:
         self.file = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
         self.size = 0
         try:
@@ -109,7 +112,7 @@ class S3Storage(Storage):
     def __repr__(self) -> str:
         return f"S3Storage(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
 
-    def _make_client(self, endpoint_url: str | None, credentials: dict[str, Any]) -> Any:
+    def _make_client(self, endpoint_url: str | None, credentials: dict[str, Any]) -> BaseClient:
         config = Config(
             signature_version="s3v4",
             # Path style works with every S3-compatible server and with "localhost";
@@ -146,7 +149,7 @@ class S3Storage(Storage):
 
     # -- blobs -----------------------------------------------------------------------
 
-    def put(self, stream: BinaryIO, key: str, *, content_type: str) -> tuple[int, str]:
+    def put(self, stream: IO[bytes], key: str, *, content_type: str) -> tuple[int, str]:
         validate_key(key)
         size = seekable_size(stream)
         if size is not None and size <= SINGLE_PUT_LIMIT:
@@ -177,7 +180,7 @@ class S3Storage(Storage):
             raise
         return reader.size, reader.hexdigest()
 
-    def _put_single(self, stream: BinaryIO, key: str, size: int, content_type: str) -> str:
+    def _put_single(self, stream: IO[bytes], key: str, size: int, content_type: str) -> str:
         """One PUT of a seekable file (botocore rewinds it on a retry); returns its sha256.
 
         Over http, botocore signs the body's sha256 and the S3 server checks it: that
@@ -198,16 +201,16 @@ class S3Storage(Storage):
             stream.seek(start)
             return sha256_of(stream)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(sha256_of, view)
+            digest = pool.submit(sha256_of, cast(IO[bytes], view))
             self._client.put_object(**args)
             return digest.result()
 
-    def _note_signed_digest(self, request: Any, **_kwargs: Any) -> None:
+    def _note_signed_digest(self, request: AWSPreparedRequest, **_kwargs: Any) -> None:
         """botocore event before-send.s3.PutObject: keep the payload digest it signed."""
         value = request.headers.get("X-Amz-Content-SHA256")
         self._signed.digest = value.decode() if isinstance(value, bytes) else value
 
-    def _send_part(self, key: str, upload_id: str, number: int, body: BinaryIO,
+    def _send_part(self, key: str, upload_id: str, number: int, body: IO[bytes],
                    size: int) -> str:
         try:
             response = self._client.upload_part(
@@ -231,7 +234,7 @@ class S3Storage(Storage):
         return self._iter_body(response["Body"])
 
     @staticmethod
-    def _iter_body(body: Any) -> Iterator[bytes]:
+    def _iter_body(body: StreamingBody) -> Iterator[bytes]:
         try:
             yield from body.iter_chunks(CHUNK)
         finally:
@@ -294,7 +297,7 @@ class S3Storage(Storage):
         )
         return str(response["UploadId"])
 
-    def put_part(self, key: str, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+    def put_part(self, key: str, upload_id: str, part_number: int, stream: IO[bytes]) -> str:
         validate_key(key)
         validate_part_number(part_number)
         size = seekable_size(stream)
