@@ -1,5 +1,6 @@
 """Fixtures of the storage tests: backends (local folder, S3 on a moto server over
-HTTP), a small app with only the storage tables, and sample files made in code."""
+HTTP), the portal on each database backend with the test's storage backend, and sample
+files made in code."""
 
 from __future__ import annotations
 
@@ -13,20 +14,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_babel import Babel
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
-from sqlalchemy import Column, Integer, Table
-from sqlalchemy.schema import CreateIndex, CreateTable
 
-from portal.extensions import db
 from portal.storage.base import Storage
 from portal.storage.local import LocalStorage
-from portal.storage.models import Blob, PendingUpload
 from portal.storage.s3 import S3Storage
+from tests.conftest import empty_database
 
 
 @pytest.fixture(scope="session")
@@ -76,43 +73,21 @@ def storage(make_storage: Callable[[], Storage]) -> Storage:
 
 
 @pytest.fixture
-def users_table() -> Iterator[None]:
-    """Make users.id resolvable: the ORM resolves our foreign keys when it flushes.
-
-    Importing the real User would pull in every model it relates to, so unless some
-    other test already loaded it, a stand-in is used and removed afterwards. When the
-    real table is declared later, SQLAlchemy re-links our foreign keys to it.
-    """
-    if "users" in db.metadata.tables:
-        yield
-        return
-    stand_in = Table("users", db.metadata, Column("id", Integer, primary_key=True))
-    yield
-    db.metadata.remove(stand_in)
-
-
-@pytest.fixture
-def app(tmp_path, storage: Storage, users_table: None) -> Iterator[Flask]:
-    """A bare app with the storage tables on SQLite and the test's backend installed."""
-    app = Flask(__name__)
-    app.config.update(
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.db'}",
-        STORAGE_LOCAL_ROOT=str(tmp_path / "unused"),
-    )
-    db.init_app(app)
-    Babel(app)
+def store_app(app: Flask, storage: Storage) -> Iterator[Flask]:
+    """The portal on each database backend (the session's app), with this test's storage
+    backend installed and an application context pushed; tables emptied afterwards."""
+    saved = app.extensions.get("storage")
     app.extensions["storage"] = storage
-    with app.app_context():
-        with db.engine.begin() as conn:
-            # The users table belongs to another package; create ours without the
-            # foreign keys so this app needs nothing else.
-            for table in (Blob.__table__, PendingUpload.__table__):
-                conn.execute(CreateTable(table, include_foreign_key_constraints=[]))
-                for index in table.indexes:
-                    conn.execute(CreateIndex(index))
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        if saved is None:
+            app.extensions.pop("storage", None)
+        else:
+            app.extensions["storage"] = saved
+        app.extensions.pop("portal_ready_jobs", None)
+        empty_database(app)
 
 
 class Samples:
