@@ -77,6 +77,8 @@ SETTINGS: list[Setting] = [
             "PRODUCTION), `flask run` also runs the periodic work (`flask jobs tick`) once a "
             "minute in a thread; production runs the tick from cron or a systemd timer.",
             bool),
+    Setting("ALUMNI_IMPORT_MAX_MB", 5, "Largest spreadsheet (CSV or XLSX) staff may import "
+            "as alumni records, in MB.", int),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}

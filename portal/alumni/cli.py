@@ -11,11 +11,11 @@ from flask_babel import force_locale
 
 from portal.alumni.importer import (
     ENCODINGS,
-    MAX_BYTES,
     TARGETS,
     ImportRefused,
     mapping_from_names,
     mapping_problems,
+    max_bytes,
     parse_rows,
     read_table,
 )
@@ -38,8 +38,8 @@ def import_alumni(file: Path, dry_run: bool, mapping_json: str, encoding: str) -
 
 
 def _import(file: Path, dry_run: bool, mapping_json: str, encoding: str) -> None:
-    if file.stat().st_size > MAX_BYTES:
-        raise click.ClickException(f"The file is larger than {MAX_BYTES // 2**20} MB.")
+    if file.stat().st_size > max_bytes():
+        raise click.ClickException(f"The file is larger than {max_bytes() // 2**20} MB.")
     try:
         named = json.loads(mapping_json) if mapping_json else {}
         if not isinstance(named, dict):

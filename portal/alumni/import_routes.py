@@ -22,12 +22,12 @@ from portal.accounts.policy import current_account, staff_required
 from portal.alumni import bp
 from portal.alumni.forms import ConfirmForm, UploadForm, mapping_form
 from portal.alumni.importer import (
-    MAX_BYTES,
     TARGETS,
     ImportRefused,
     Table,
     guess_mapping,
     mapping_problems,
+    max_bytes,
     parse_rows,
     read_table,
 )
@@ -80,7 +80,7 @@ def import_upload() -> ResponseReturnValue:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            with spool_limited(upload.stream, MAX_BYTES) as spooled:
+            with spool_limited(upload.stream, max_bytes()) as spooled:
                 data = spooled.read()
             read_table(data, form.encoding.data)  # refuse a bad file at once
         except FileTooLarge as exc:
@@ -95,7 +95,7 @@ def import_upload() -> ResponseReturnValue:
             return see_other("alumni.import_map", file=token)
     elif form.errors:
         status = 422
-    return render_template("alumni/import_upload.html", form=form, max_mb=MAX_BYTES // 2**20,
+    return render_template("alumni/import_upload.html", form=form, max_mb=max_bytes() // 2**20,
                            targets=TARGETS), status
 
 

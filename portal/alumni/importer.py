@@ -16,16 +16,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
 from portal.alumni import cellvalues
 from portal.errors import Refused
 
-MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 # A 5 MB XLSX can unpack to gigabytes (a "zip bomb"); real alumni sheets stay far below.
 MAX_XLSX_UNPACKED = 150 * 1024 * 1024
+
+def max_bytes() -> int:
+    """The largest file an import accepts (setting ALUMNI_IMPORT_MAX_MB)."""
+    return int(current_app.config["ALUMNI_IMPORT_MAX_MB"]) * 1024 * 1024
+
 
 ENCODINGS = {
     "auto": _l("Automatic (UTF-8 or UTF-16)"),
