@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -40,7 +40,7 @@ def _failed(response: Response) -> bool:
                scope="login-account")
 @limiter.limit(login_limit, methods=["POST"], deduct_when=_failed, scope="login-ip")
 def login() -> ResponseReturnValue:
-    if current_user.is_authenticated:
+    if viewer() is not None:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from portal.accounts.models import Role, User
 from portal.accounts.passwords import verify_password
-from portal.accounts.policy import current_account
+from portal.accounts.policy import current_account, viewer
 from portal.auth import bp, totp
 from portal.auth.forms import ConfirmPasswordForm, EnableTwoFactorForm, SecondFactorForm
 from portal.auth.login import (
@@ -120,9 +120,8 @@ def two_factor_disable() -> ResponseReturnValue:
 
 def enforce_staff_2fa() -> Response | None:
     """before_request: staff without a second factor may only enrol, when it is required."""
-    if not current_user.is_authenticated or current_user.has_2fa:
-        return None
-    if not _required_for(current_user._get_current_object()):
+    user = viewer()
+    if user is None or user.has_2fa or not _required_for(user):
         return None
     allowed = {"auth.two_factor", "auth.two_factor_setup", "auth.two_factor_enable",
                "auth.logout", "static", "main.set_language", "main.healthz"}
