@@ -4,6 +4,7 @@ configured (shared by every worker)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -57,23 +58,30 @@ def test_successful_logins_do_not_count(app_ctx, factory, three_per_minute) -> N
 
 @pytest.fixture
 def redis_app(app_ctx, redis_url, tmp_path) -> Iterator:  # noqa: ANN001
-    """A second portal app on the same database, its limits kept in Redis (db 15)."""
+    """A second portal app on the same database, its limits kept in Redis (db 15) under
+    a key prefix of this test process (parallel test workers share the Redis server)."""
     from portal.extensions import db
 
+    prefix = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
     store = Redis.from_url(redis_url)
-    store.flushdb()
+
+    def forget() -> None:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+
+    forget()
     # The limiter object is shared by every app of this process: put the memory store of
     # the session's app back afterwards.
     saved = limiter._storage, limiter._limiter
     other = make_test_app(app_ctx.config["DATABASE_URL"], tmp_path, REDIS_URL=redis_url,
-                          LOGIN_LIMIT="3 per minute")
+                          LOGIN_LIMIT="3 per minute", RATELIMIT_KEY_PREFIX=prefix)
     try:
         yield other
     finally:
         limiter._storage, limiter._limiter = saved
         with other.app_context():
             db.engine.dispose()
-        store.flushdb()
+        forget()
         store.close()
 
 
