@@ -5,11 +5,9 @@ when there is one."""
 
 from __future__ import annotations
 
-from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
-from flask_login import current_user
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
@@ -27,7 +25,7 @@ def client_ip() -> str | None:
 def record(
     action: str,
     *,
-    actor: User | None | EllipsisType = ...,  # TRANSITIONAL: required once areas pass it
+    actor: User | None,
     actor_label: str | None = None,
     object_type: str | None = None,
     object_id: object = None,
@@ -37,9 +35,6 @@ def record(
     """Add an audit event to the current transaction, committed with the change it
     records. `keep=True`: written even if that transaction rolls back (a refused action,
     a failed sign-in), in a transaction of its own right after it."""
-    if actor is ...:  # TRANSITIONAL, removed with the default above
-        actor = current_user if has_request_context() and current_user.is_authenticated \
-            else None
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
         actor_label=actor_label or (actor.email if actor is not None else ""),
