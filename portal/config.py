@@ -63,6 +63,14 @@ SETTINGS: list[Setting] = [
     Setting("TOKEN_HOURS", 2, "Life of password-reset links.", int),
     Setting("INVITE_DAYS", 7, "Life of invitation links.", int),
     Setting("DEFAULT_TIMEZONE", "Asia/Tokyo", "Time zone when none is known."),
+    Setting("PROGRAM_TIMEZONE", "Asia/Tokyo", "The program's own zone (Japan time): shown "
+            "beside every deadline, and the zone a new cycle's window is entered in."),
+    Setting("CONFIRM_LINK_DAYS", 21, "Life of the one-time links that ask the head of an "
+            "institution to endorse and the candidate to consent.", int),
+    Setting("CONFIRM_LINK_LIMIT", "30 per minute", "Answers per IP to endorsement and "
+            "consent links (public pages)."),
+    Setting("UPLOAD_CHUNK_MB", 5, "Nomination documents above this size (MB) go up in "
+            "resumable parts; smaller ones in one request.", int),
     Setting("ALUMNI_INVITES_PER_MINUTE", 30, "Alumni account invitations sent per minute "
             "by a bulk invitation.", int),
     Setting("ALUMNI_INVITE_COOLDOWN_DAYS", 5, "Days before the same alumnus can be invited "

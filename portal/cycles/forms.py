@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    Field,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -42,12 +46,12 @@ TYPE_CHOICES = [("pdf", "PDF"), ("jpeg", "JPEG"), ("png", "PNG")]
 _CODE = re.compile(r"[a-z0-9_]{1,40}")
 
 
-def _timezone(form, field) -> None:  # noqa: ANN001
+def _timezone(form: FlaskForm, field: Field) -> None:
     if not valid_timezone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
-def _limit(label):  # noqa: ANN001, ANN202
+def _limit(label: LazyString) -> IntegerField:
     return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=100000)])
 
 
@@ -85,7 +89,7 @@ class CycleForm(FlaskForm):
     consent_text = TextAreaField(_l("Consent text shown to candidates"),
                                  validators=[Length(max=20000)])
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if self.opens_local.data and self.closes_local.data \
                 and self.closes_local.data <= self.opens_local.data:
@@ -149,11 +153,11 @@ class RequirementForm(FlaskForm):
     position = IntegerField(_l("Position in the checklist"), default=0,
                             validators=[Optional(), NumberRange(min=0, max=1000)])
 
-    def validate_code(self, field) -> None:  # noqa: ANN001
+    def validate_code(self, field: Field) -> None:
         if not _CODE.fullmatch(field.data or ""):
             raise ValidationError(_l("Use lower-case letters, digits and _ only."))
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         # Checked here: the field is Optional(), which skips its own validators when empty.
         if self.validity_rule.data != ValidityRule.NONE and self.validity_param.data is None:

@@ -6,11 +6,18 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
+
+
+def program_timezone() -> str:
+    """The program's own zone (Japan time): shown beside every deadline, and the zone a new
+    cycle's window is entered in unless staff choose another (PROGRAM_TIMEZONE)."""
+    return str(current_app.config["PROGRAM_TIMEZONE"])
 
 
 class CycleStatus(enum.StrEnum):
@@ -28,7 +35,7 @@ class Cycle(db.Model):
     # Window in UTC; `window_timezone` is the zone staff entered it in (shown with it).
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    window_timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    window_timezone: Mapped[str] = mapped_column(String(64), default=program_timezone)
     training_starts_on: Mapped[date] = mapped_column(Date)
     training_ends_on: Mapped[date] = mapped_column(Date)
     review_starts_on: Mapped[date | None] = mapped_column(Date)

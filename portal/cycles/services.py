@@ -1,21 +1,27 @@
 """Cycles: create, edit, publish, close, copy; specialties and document requirements.
 
-Services never commit; routes do.
+Services check everything before they change anything, so a refusal leaves the cycle as
+it was whatever the caller does next; they never commit (the request does). What higher
+areas keep of a cycle (nominations choosing a specialty, files uploaded for a document)
+is asked through portal.cycles.hooks.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.audit.services import record
+from portal.cycles import hooks
 from portal.cycles.forms import parse_specialties
 from portal.cycles.models import Cycle, CycleStatus, DocumentRequirement, Specialty
+from portal.errors import Refused
 from portal.extensions import db
 
 SETTINGS = (
@@ -30,10 +36,14 @@ REQUIREMENT_FIELDS = ("code", "label", "help_text", "required", "accepted_types"
                       "position")
 
 
-class CycleError(Exception):
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
+class CycleError(Refused):
+    """A refused change of a cycle; its message is shown to staff (translated)."""
+
+
+def list_cycles() -> tuple[list[Cycle], dict[int, int]]:
+    """Every cycle, newest first, with how many nominations each has."""
+    cycles = list(db.session.scalars(select(Cycle).order_by(Cycle.opens_at.desc())))
+    return cycles, hooks.counts()
 
 
 def to_utc(local: datetime, zone: str) -> datetime:
@@ -61,10 +71,13 @@ def _name_taken(name: str, cycle_id: int | None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def apply(cycle: Cycle, data: dict[str, Any]) -> dict[str, Any]:
-    """Copy the form's values; returns what changed."""
-    if _name_taken(data["name"], cycle.id):
+def _check_name(name: str, cycle_id: int | None) -> None:
+    if _name_taken(name, cycle_id):
         raise CycleError(_l("Another cycle has this name."))
+
+
+def apply(cycle: Cycle, data: dict[str, Any]) -> dict[str, Any]:
+    """Copy the form's values (checked already); returns what changed."""
     changed: dict[str, Any] = {}
     values = {name: data[name] for name in SETTINGS}
     values["name"] = values["name"].strip()
@@ -77,12 +90,19 @@ def apply(cycle: Cycle, data: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def set_specialties(cycle: Cycle, text: str) -> None:
-    """Keep a specialty that stays (nominations point at it), add new, drop removed ones
-    that no nomination chose."""
-    from portal.nominations.models import Nomination
+def _check_specialties(cycle: Cycle, wanted: list[tuple[str, str]]) -> None:
+    """A specialty something points at (a nomination chose it) cannot be removed."""
+    codes = {code for code, _name in wanted}
+    for specialty in cycle.specialties:
+        if specialty.code not in codes and specialty.id is not None \
+                and hooks.specialty_used(specialty.id):
+            raise CycleError(_l("Specialty %(code)s is chosen by nominations; it cannot be "
+                                "removed.", code=specialty.code))
 
-    wanted = parse_specialties(text)
+
+def set_specialties(cycle: Cycle, wanted: list[tuple[str, str]]) -> None:
+    """Keep a specialty that stays (nominations point at it), add new, drop removed ones
+    (checked by `_check_specialties` first)."""
     existing = {s.code: s for s in cycle.specialties}
     for position, (code, name) in enumerate(wanted):
         specialty = existing.pop(code, None)
@@ -91,35 +111,35 @@ def set_specialties(cycle: Cycle, text: str) -> None:
         else:
             specialty.name, specialty.position = name, position
     for specialty in existing.values():
-        if specialty.id is not None and db.session.scalar(
-                select(func.count(Nomination.id)).where(
-                    Nomination.specialty_id == specialty.id)):
-            raise CycleError(_l("Specialty %(code)s is chosen by nominations; it cannot be "
-                                "removed.", code=specialty.code))
         cycle.specialties.remove(specialty)
 
 
-def create(data: dict[str, Any], actor: Any) -> Cycle:
+def create(data: dict[str, Any], actor: User | None) -> Cycle:
+    _check_name(data["name"], None)
+    wanted = parse_specialties(data.get("specialties") or "")
     cycle = Cycle(status=CycleStatus.DRAFT, reminders_sent={})
     apply(cycle, data)
     db.session.add(cycle)
-    set_specialties(cycle, data.get("specialties") or "")
+    set_specialties(cycle, wanted)
     db.session.flush()
     record("cycle.created", actor=actor, object_type="cycle", object_id=cycle.id,
            details={"name": cycle.name})
     return cycle
 
 
-def update(cycle: Cycle, data: dict[str, Any], actor: Any) -> None:
+def update(cycle: Cycle, data: dict[str, Any], actor: User | None) -> None:
+    _check_name(data["name"], cycle.id)
+    wanted = parse_specialties(data.get("specialties") or "")
+    _check_specialties(cycle, wanted)
     changed = apply(cycle, data)
-    set_specialties(cycle, data.get("specialties") or "")
+    set_specialties(cycle, wanted)
     db.session.flush()
     if changed:
         record("cycle.changed", actor=actor, object_type="cycle", object_id=cycle.id,
                details=changed)
 
 
-def publish(cycle: Cycle, actor: Any) -> None:
+def publish(cycle: Cycle, actor: User | None) -> None:
     if cycle.status == CycleStatus.PUBLISHED:
         return
     if not cycle.requirements:
@@ -130,14 +150,15 @@ def publish(cycle: Cycle, actor: Any) -> None:
     record("cycle.published", actor=actor, object_type="cycle", object_id=cycle.id)
 
 
-def close(cycle: Cycle, actor: Any) -> None:
+def close(cycle: Cycle, actor: User | None) -> None:
     cycle.status = CycleStatus.CLOSED
     record("cycle.closed", actor=actor, object_type="cycle", object_id=cycle.id)
 
 
-def _shift_year(value: Any) -> Any:
-    if value is None:
-        return None
+D = TypeVar("D", date, datetime)
+
+
+def _shift_year(value: D) -> D:
     try:
         return value.replace(year=value.year + 1)
     except ValueError:  # 29 February
@@ -153,7 +174,7 @@ def next_name(name: str) -> str:
     return candidate[:60]
 
 
-def copy(source: Cycle, actor: Any, name: str | None = None) -> Cycle:
+def copy(source: Cycle, actor: User | None, name: str | None = None) -> Cycle:
     """A draft for the next year: same rules and documents, dates one year later."""
     name = (name or "").strip() or next_name(source.name)
     if _name_taken(name, None):
@@ -165,7 +186,8 @@ def copy(source: Cycle, actor: Any, name: str | None = None) -> Cycle:
             setattr(cycle, field, getattr(source, field))
     for field in ("opens_at", "closes_at", "training_starts_on", "training_ends_on",
                   "review_starts_on", "review_ends_on"):
-        setattr(cycle, field, _shift_year(getattr(source, field)))
+        value = getattr(source, field)
+        setattr(cycle, field, None if value is None else _shift_year(value))
     cycle.specialties = [Specialty(code=s.code, name=s.name, position=s.position)
                          for s in source.specialties]
     cycle.requirements = [
@@ -193,7 +215,8 @@ def _code_taken(cycle: Cycle, code: str, requirement_id: int | None) -> bool:
     return any(r.code == code and r.id != requirement_id for r in cycle.requirements)
 
 
-def add_requirement(cycle: Cycle, data: dict[str, Any], actor: Any) -> DocumentRequirement:
+def add_requirement(cycle: Cycle, data: dict[str, Any], actor: User | None,
+                    ) -> DocumentRequirement:
     values = _requirement_values(data)
     if _code_taken(cycle, values["code"], None):
         raise CycleError(_l("Another document of this cycle has this code."))
@@ -206,11 +229,11 @@ def add_requirement(cycle: Cycle, data: dict[str, Any], actor: Any) -> DocumentR
 
 
 def update_requirement(cycle: Cycle, requirement: DocumentRequirement, data: dict[str, Any],
-                       actor: Any) -> None:
+                       actor: User | None) -> None:
     values = _requirement_values(data)
     if _code_taken(cycle, values["code"], requirement.id):
         raise CycleError(_l("Another document of this cycle has this code."))
-    changed = {}
+    changed: dict[str, Any] = {}
     for name, value in values.items():
         if getattr(requirement, name) != value:
             setattr(requirement, name, value)
@@ -218,31 +241,21 @@ def update_requirement(cycle: Cycle, requirement: DocumentRequirement, data: dic
     if changed:
         record("cycle.requirement_changed", actor=actor, object_type="cycle",
                object_id=cycle.id, details={"code": requirement.code, **changed})
-    _refresh_nominations(cycle)
+    _rules_changed(cycle)
 
 
-def delete_requirement(cycle: Cycle, requirement: DocumentRequirement, actor: Any) -> None:
-    from portal.nominations.models import NominationDocument
-
-    used = db.session.scalar(select(func.count(NominationDocument.id)).where(
-        NominationDocument.requirement_id == requirement.id))
-    if used:
+def delete_requirement(cycle: Cycle, requirement: DocumentRequirement, actor: User | None,
+                       ) -> None:
+    if hooks.requirement_used(requirement.id):
         raise CycleError(_l("Nominations have uploaded this document; it cannot be deleted. "
                             "Make it optional instead."))
     cycle.requirements.remove(requirement)
     record("cycle.requirement_deleted", actor=actor, object_type="cycle", object_id=cycle.id,
            details={"code": requirement.code})
-    _refresh_nominations(cycle)
+    _rules_changed(cycle)
 
 
-def _refresh_nominations(cycle: Cycle) -> None:
-    """Keep the stored completeness of editable nominations right after a rule changed."""
-    from portal.nominations import services as nominations
-    from portal.nominations.models import EDITABLE_STATES, Nomination
-
+def _rules_changed(cycle: Cycle) -> None:
+    """Derived data of the areas that use the cycle follows its document rules."""
     db.session.flush()
-    drafts = list(db.session.scalars(select(Nomination).where(
-        Nomination.cycle_id == cycle.id, Nomination.state.in_(EDITABLE_STATES))))
-    by_id = {n.id: n for n in drafts}
-    for nomination_id, result in nominations.checklists_for(drafts).items():
-        by_id[nomination_id].is_complete = result.complete
+    hooks.rules_changed(cycle)

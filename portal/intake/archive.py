@@ -1,4 +1,7 @@
-"""Files handed out to staff: their names, their audit records and streamed zips.
+"""Files handed out to staff: their names and streamed zips.
+
+Each file is a portal.storage.handout Item (its audit details name the nomination, the
+requirement and the file's hash); the handout writes the audit rows, here or in a zip.
 
 A zip is written by the standard library's zipfile into a sink that only collects bytes
 until the generator hands them on, so the archive never exists in memory or on disk:
@@ -12,22 +15,22 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
-from contextlib import closing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, cast
 
 from babel import Locale
 from sqlalchemy import Select, select
 
-from portal.audit.services import record
+from portal.accounts.models import User
 from portal.cycles.models import DocumentRequirement, Sensitivity
 from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.intake.services import visible_documents
 from portal.nominations.models import DocumentState, Nomination
 from portal.storage.base import NotFound, Storage
+from portal.storage.handout import Item
 from portal.storage.models import Blob
 
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -49,20 +52,18 @@ def ascii_part(value: str | None, limit: int = 40) -> str:
 
 
 @dataclass(frozen=True)
-class FileEntry:
-    """One stored document as it is handed out."""
+class FileEntry(Item):
+    """One stored document as it is handed out (alone, or as a member of a zip)."""
 
-    document_id: int
-    nomination_id: int
-    reference: str
-    requirement_code: str
-    sensitive: bool
-    key: str
-    size: int
-    sha256: str
-    content_type: str
-    uploaded_at: datetime
-    name: str  # Country_Institution_Candidate_Document.ext, unique in its batch
+    uploaded_at: datetime | None = None  # the member's time in a zip
+
+    @property
+    def reference(self) -> str:
+        return str(self.details.get("reference", ""))
+
+    @property
+    def requirement_code(self) -> str:
+        return str(self.details.get("requirement", ""))
 
 
 def file_name(country: str, institution: str, family: str, given: str, reference: str,
@@ -92,8 +93,9 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def document_entries(user: Any, *, document_id: int | None = None,
-                     nomination_ids: Select | list[int] | None = None) -> list[FileEntry]:
+def document_entries(user: User, *, document_id: int | None = None,
+                     nomination_ids: Select[tuple[int]] | list[int] | None = None,
+                     ) -> list[FileEntry]:
     """Handed-out files (one document, or every document of the given nominations) in
     one query, in the order of the archive: country, institution, candidate, checklist."""
     doc = visible_documents(user)
@@ -122,29 +124,16 @@ def document_entries(user: Any, *, document_id: int | None = None,
     for row in db.session.execute(stmt):
         (doc_id, nom_id, reference, country, family, given, institution, code, sensitivity,
          key, size, sha256, content_type, uploaded_at) = row
-        name = file_name(country, institution, family, given, reference, code, content_type)
+        name = _unique(file_name(country, institution, family, given, reference, code,
+                                 content_type), taken)
         entries.append(FileEntry(
-            document_id=doc_id, nomination_id=nom_id, reference=reference,
-            requirement_code=code, sensitive=sensitivity == Sensitivity.SENSITIVE, key=key,
-            size=size, sha256=sha256, content_type=content_type, uploaded_at=uploaded_at,
-            name=_unique(name, taken),
+            key=key, name=name, content_type=content_type, size=size,
+            object_type="document", object_id=doc_id, uploaded_at=uploaded_at,
+            details={"nomination_id": nom_id, "reference": reference, "requirement": code,
+                     "file": name, "sha256": sha256,
+                     "sensitive": sensitivity == Sensitivity.SENSITIVE},
         ))
     return entries
-
-
-def log_downloads(entries: Iterable[FileEntry], how: str, archive: str | None = None) -> None:
-    """One "document.downloaded" audit event per file (added to the transaction; the
-    route commits before it hands anything out)."""
-    for e in entries:
-        details: dict[str, Any] = {
-            "nomination_id": e.nomination_id, "reference": e.reference,
-            "requirement": e.requirement_code, "file": e.name, "size": e.size,
-            "sha256": e.sha256, "sensitive": e.sensitive, "how": how,
-        }
-        if archive:
-            details["archive"] = archive
-        record("document.downloaded", object_type="document", object_id=e.document_id,
-               details=details)
 
 
 # -- streamed zip -----------------------------------------------------------------------
@@ -178,14 +167,15 @@ def _zip_time(value: datetime | None) -> tuple[int, int, int, int, int, int]:
 def stream_zip(storage: Storage, entries: list[FileEntry]) -> Iterator[bytes]:
     """The zip of entries, produced while the files are read from the storage."""
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    with zipfile.ZipFile(cast(IO[bytes], sink), "w", compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as zf:
         for entry in entries:
             try:
                 chunks = storage.open(entry.key)
             except NotFound:
                 # The listing is sent already; say in the archive what could not be read.
                 zf.writestr(f"MISSING_{entry.name}.txt",
-                            f"The stored file of document {entry.document_id} "
+                            f"The stored file of document {entry.object_id} "
                             f"({entry.reference}, {entry.requirement_code}) was not found.\n")
                 yield from sink.drain()
                 continue
@@ -194,10 +184,15 @@ def stream_zip(storage: Storage, entries: list[FileEntry]) -> Iterator[bytes]:
             info.external_attr = 0o644 << 16
             # The known size lets zipfile choose ZIP64 headers up front for big files.
             info.file_size = entry.size
-            with closing(chunks), zf.open(info, "w") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                    yield from sink.drain()
+            with zf.open(info, "w") as out:
+                try:
+                    for chunk in chunks:
+                        out.write(chunk)
+                        yield from sink.drain()
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
             yield from sink.drain()
     yield from sink.drain()
 

@@ -11,7 +11,7 @@ from wtforms import FieldList, Form, FormField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.cycles.models import DocumentRequirement
-from portal.nominations.services import FIELD_LABELS
+from portal.nominations.labels import FIELD_LABELS
 
 # Candidate facts staff may comment on are the workspace's own (FIELD_LABELS), so a
 # note always names a field the institution sees on its form.

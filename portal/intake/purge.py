@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.nominations.models import DocumentState, Nomination, NominationDocument
 from portal.storage import get_storage
 from portal.storage.models import Blob
+from portal.transaction import run_unit
 
 BATCH = 200
 
@@ -42,60 +43,63 @@ def cycles_past_retention(today: date) -> list[Cycle]:
     return [c for c in cycles if retention_ends(c) < today]
 
 
-def purge_sensitive(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
-    """Purge what is due; commits after each batch so a long run that is interrupted
-    keeps what it did (and a rerun picks up the rest)."""
-    now = now or utcnow()
-    report = PurgeReport()
-    cycles = cycles_past_retention(now.date())
-    report.cycles = [c.name for c in cycles]
-    if not cycles:
-        return report
+def _batch(cycle_ids: list[int], after_id: int, now: datetime, dry_run: bool,
+           report: PurgeReport) -> int | None:
+    """Purge (or count) the next batch after document `after_id`, as one unit of work.
+    Returns the last document id seen, or None when nothing was left."""
     storage = get_storage()
-    stmt = (
+    rows = db.session.execute(
         select(NominationDocument, Blob)
         .join(Blob, Blob.id == NominationDocument.blob_id)
         .join(Nomination, Nomination.id == NominationDocument.nomination_id)
         .join(DocumentRequirement, DocumentRequirement.id == NominationDocument.requirement_id)
-        .where(Nomination.cycle_id.in_([c.id for c in cycles]),
+        .where(Nomination.cycle_id.in_(cycle_ids),
                DocumentRequirement.sensitivity == Sensitivity.SENSITIVE,
-               Blob.purged_at.is_(None))
+               Blob.purged_at.is_(None), NominationDocument.id > after_id)
         .order_by(NominationDocument.id)
         .limit(BATCH)
         # Two machines running the tick at once share the work instead of doubling it
         # (PostgreSQL; SQLite serializes writers already).
         .with_for_update(of=NominationDocument, skip_locked=True)
-    )
-    last_id = 0
-    while True:
-        rows = db.session.execute(stmt.where(NominationDocument.id > last_id)).all()
-        if not rows:
-            break
-        for document, blob in rows:
-            last_id = document.id
-            report.purged += 1
-            report.bytes += blob.size
-            if dry_run:
-                continue
-            try:
-                # File first, row after: if the commit fails the next run deletes
-                # again (a missing file is no error); never a row saying "purged"
-                # in front of a file that is still there.
-                storage.delete(blob.key)
-            except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
-                report.purged -= 1
-                report.bytes -= blob.size
-                report.failed.append((document.id, str(error)))
-                continue
-            blob.purged_at = now
-            document.state = DocumentState.PURGED
-            record("document.purged", actor_label="purge-sensitive", object_type="document",
-                   object_id=document.id,
-                   details={"nomination_id": document.nomination_id, "blob_id": blob.id,
-                            "file": blob.original_name, "size": blob.size,
-                            "sha256": blob.sha256})
-        if not dry_run:
-            db.session.commit()
+    ).tuples().all()
+    if not rows:
+        return None
+    for document, blob in rows:
+        report.purged += 1
+        report.bytes += blob.size
+        if dry_run:
+            continue
+        try:
+            # File first, row after: if the commit fails the next run deletes again (a
+            # missing file is no error); never a row saying "purged" in front of a file
+            # that is still there.
+            storage.delete(blob.key)
+        except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
+            report.purged -= 1
+            report.bytes -= blob.size
+            report.failed.append((document.id, str(error)))
+            continue
+        blob.purged_at = now
+        document.state = DocumentState.PURGED
+        record("document.purged", actor=None, actor_label="purge-sensitive",
+               object_type="document", object_id=document.id,
+               details={"nomination_id": document.nomination_id, "blob_id": blob.id,
+                        "file": blob.original_name, "size": blob.size,
+                        "sha256": blob.sha256})
+    return rows[-1][0].id
+
+
+def purge_sensitive(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
+    """Purge what is due, each batch in a unit of work of its own, so a long run that is
+    interrupted keeps what it did (and a rerun picks up the rest)."""
+    now = now or utcnow()
+    report = PurgeReport()
+    cycles = cycles_past_retention(now.date())
+    report.cycles = [c.name for c in cycles]
+    cycle_ids = [c.id for c in cycles]
+    last_id: int | None = 0
+    while cycle_ids and last_id is not None:
+        last_id = run_unit(_batch, cycle_ids, last_id, now, dry_run, report)
     return report
 
 

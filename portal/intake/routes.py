@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.policy import staff_required
-from portal.extensions import db
 from portal.i18n import viewer_timezone
 from portal.intake import bp, services
 from portal.intake.forms import ReturnForm, return_form
-from portal.nominations import workflow
-from portal.nominations.models import Nomination
-from portal.nominations.policy import get_visible_nomination_or_404
-from portal.nominations.services import (
+from portal.nominations import history, policy, workflow
+from portal.nominations.labels import (
     ENGLISH_LEVELS,
     FIELD_LABELS,
+    KIND_LABELS,
     SECTION_TITLES,
     SECTIONS,
     SEXES,
     STATE_LABELS,
 )
-from portal.web import is_htmx, page_or_partial
+from portal.nominations.models import Nomination
+from portal.nominations.policy import get_visible_nomination_or_404
+from portal.web import back_to, is_htmx, page_or_partial, see_other
 
 
 @bp.get("/")
 @staff_required
-def index() -> Any:
+def index() -> ResponseReturnValue:
     """The list; htmx requests (filter form, sort links, pager) get the results only."""
     filters = services.Filters.from_args(request.args)
     listing = services.list_nominations(current_user, filters)
@@ -51,57 +51,49 @@ def index() -> Any:
 
 
 def _render_detail(nomination: Nomination, form: ReturnForm | None = None,
-                   status: int = 200) -> Any:
+                   status: int = 200) -> ResponseReturnValue:
     dossier = services.load_dossier(current_user, nomination)
     if form is None:
         form = return_form(dossier.cycle.requirements, formdata=None)
     return render_template(
         "intake/detail.html", dossier=dossier, n=nomination, form=form,
-        history=workflow.history(nomination), state_labels=STATE_LABELS,
-        field_labels=FIELD_LABELS, sections=SECTIONS, section_titles=SECTION_TITLES,
+        history=history.events_of(nomination), state_labels=STATE_LABELS,
+        kind_labels=KIND_LABELS, field_labels=FIELD_LABELS, sections=SECTIONS,
+        section_titles=SECTION_TITLES,
         choice_labels={"sex": dict(SEXES), "english_level": dict(ENGLISH_LEVELS)},
-        can_return=nomination.state in services.RETURNABLE,
-        can_review=nomination.state in services.REVIEWABLE,
+        # The buttons follow the lifecycle table, as the workflow's checks do.
+        can_return=policy.may(current_user, nomination, "return"),
+        can_review=policy.may(current_user, nomination, "start_review"),
     ), status
 
 
 @bp.get("/<int:nomination_id>")
 @staff_required
-def detail(nomination_id: int) -> Any:
+def detail(nomination_id: int) -> ResponseReturnValue:
     return _render_detail(get_visible_nomination_or_404(current_user, nomination_id))
 
 
 @bp.post("/<int:nomination_id>/return")
 @staff_required
-def return_for_changes(nomination_id: int) -> Any:
+def return_for_changes(nomination_id: int) -> ResponseReturnValue:
     nomination = get_visible_nomination_or_404(current_user, nomination_id)
     dossier = services.load_dossier(current_user, nomination)
     form = return_form(dossier.cycle.requirements)
     if not form.validate():
         return _render_detail(nomination, form, 422)
-    try:
-        workflow.return_for_changes(nomination, current_user, form.comment.data.strip(),
-                                    form.notes())
-    except workflow.WorkflowError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("intake.detail", nomination_id=nomination_id), 303)
-    db.session.commit()
+    back_to(url_for("intake.detail", nomination_id=nomination_id))
+    workflow.return_for_changes(nomination, current_user, form.comment.data.strip(),
+                                form.notes())
     flash(_("The nomination was returned to the institution for changes."), "success")
-    return redirect(url_for("intake.detail", nomination_id=nomination_id), 303)
+    return see_other("intake.detail", nomination_id=nomination_id)
 
 
 @bp.post("/<int:nomination_id>/under-review")
 @staff_required
-def mark_under_review(nomination_id: int) -> Any:
+def mark_under_review(nomination_id: int) -> ResponseReturnValue:
     nomination = get_visible_nomination_or_404(current_user, nomination_id)
-    try:
-        workflow.mark_under_review(nomination, current_user)
-    except workflow.WorkflowError as error:
-        db.session.rollback()
-        # A double click lands here as "already under review": say so, calmly.
-        flash(str(error.message), "info" if error.code == "already_done" else "error")
-        return redirect(url_for("intake.detail", nomination_id=nomination_id), 303)
-    db.session.commit()
+    # A double click is answered as "already under review", calmly (portal.web).
+    back_to(url_for("intake.detail", nomination_id=nomination_id))
+    workflow.mark_under_review(nomination, current_user)
     flash(_("The nomination is now under review."), "success")
-    return redirect(url_for("intake.detail", nomination_id=nomination_id), 303)
+    return see_other("intake.detail", nomination_id=nomination_id)

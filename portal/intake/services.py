@@ -9,16 +9,17 @@ Services take plain values (no request objects) and never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.util import AliasedClass
 
+from portal.accounts.models import User
 from portal.cycles.models import Cycle, DocumentRequirement, Specialty
 from portal.extensions import db
 from portal.institutions.models import Institution
+from portal.listing import ListFilters, Page, choice, page_of, parse_int
 from portal.nominations.models import (
     Nomination,
     NominationDocument,
@@ -28,27 +29,20 @@ from portal.nominations.models import (
 from portal.nominations.policy import documents_visible_to, nominations_visible_to
 from portal.storage.models import Blob
 
-PER_PAGE = 50
-PER_PAGE_CHOICES = (25, 50, 100)
 STATES = [str(s) for s in NominationState]
-# States from which staff may send a nomination back or start its review (the workflow
-# module has the last word; these only decide which buttons are shown).
-RETURNABLE = frozenset({NominationState.SUBMITTED, NominationState.RESUBMITTED,
-                        NominationState.UNDER_REVIEW})
-REVIEWABLE = frozenset({NominationState.SUBMITTED, NominationState.RESUBMITTED})
 
 
-def visible_nominations(user: Any) -> AliasedClass[Nomination]:
+def visible_nominations(user: User) -> type[Nomination]:
     return aliased(Nomination, nominations_visible_to(user).subquery("visible_nominations"))
 
 
-def visible_documents(user: Any) -> AliasedClass[NominationDocument]:
+def visible_documents(user: User) -> type[NominationDocument]:
     return aliased(NominationDocument, documents_visible_to(user).subquery("visible_documents"))
 
 
 # -- filters ----------------------------------------------------------------------------
 
-def _sort_columns(nom: Any) -> dict[str, tuple[Any, ...]]:
+def _sort_columns(nom: type[Nomination]) -> dict[str, tuple[Any, ...]]:
     """Sort keys and their columns; the id last makes the order total, so pages never
     repeat or skip a row when values tie."""
     return {
@@ -61,22 +55,14 @@ def _sort_columns(nom: Any) -> dict[str, tuple[Any, ...]]:
     }
 
 
-SORT_KEYS = ("name", "institution", "country", "state", "submitted_at", "updated")
-DEFAULT_SORT = "-updated"
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if number > 0 else None
-
-
 @dataclass(frozen=True)
-class Filters:
+class Filters(ListFilters):
     """What the staff list shows, parsed from query-string values (unknown values are
     ignored rather than refused: a stale bookmark still opens)."""
+
+    SORT_KEYS: ClassVar[tuple[str, ...]] = (
+        "name", "institution", "country", "state", "submitted_at", "updated")
+    DEFAULT_SORT: ClassVar[str] = "-updated"
 
     cycle: int | None = None
     country: str = ""
@@ -85,53 +71,19 @@ class Filters:
     state: str = ""
     complete: str = ""  # "yes", "no" or "" for both
     q: str = ""
-    sort: str = DEFAULT_SORT
-    page: int = 1
-    per_page: int = PER_PAGE
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> Filters:
-        sort = args.get("sort", "") or DEFAULT_SORT
-        if sort.lstrip("-") not in SORT_KEYS:
-            sort = DEFAULT_SORT
-        per_page = _int(args.get("per_page")) or PER_PAGE
-        country = (args.get("country") or "").strip().upper()
-        return cls(
-            cycle=_int(args.get("cycle")),
-            country=country if len(country) == 2 and country.isalpha() else "",
-            institution=_int(args.get("institution")),
-            specialty=(args.get("specialty") or "").strip()[:40],
-            state=args.get("state", "") if args.get("state") in STATES else "",
-            complete=args.get("complete", "") if args.get("complete") in ("yes", "no") else "",
-            q=" ".join((args.get("q") or "").split())[:100],
-            sort=sort,
-            page=min(_int(args.get("page")) or 1, 100_000),
-            per_page=per_page if per_page in PER_PAGE_CHOICES else PER_PAGE,
-        )
-
-    def args(self, **changes: Any) -> dict[str, Any]:
-        """Query-string values for a link to this list with `changes` (defaults left out
-        so URLs stay short)."""
-        values = replace(self, **changes)
-        defaults = Filters()
-        return {f.name: getattr(values, f.name) for f in fields(self)
-                if getattr(values, f.name) != getattr(defaults, f.name)}
-
-    def sort_link(self, key: str) -> dict[str, Any]:
-        """Args that sort by key: ascending first, descending when already ascending."""
-        return self.args(sort=f"-{key}" if self.sort == key else key, page=1)
-
-    @property
-    def sort_key(self) -> str:
-        return self.sort.lstrip("-")
-
-    @property
-    def descending(self) -> bool:
-        return self.sort.startswith("-")
-
-    @property
-    def active(self) -> bool:
-        return bool(self.args(sort=DEFAULT_SORT, page=1, per_page=PER_PAGE))
+    def parse(cls, args: Mapping[str, Any]) -> dict[str, Any]:
+        country = str(args.get("country") or "").strip().upper()
+        return {
+            "cycle": parse_int(args.get("cycle")),
+            "country": country if len(country) == 2 and country.isalpha() else "",
+            "institution": parse_int(args.get("institution")),
+            "specialty": str(args.get("specialty") or "").strip()[:40],
+            "state": choice(args.get("state"), STATES),
+            "complete": choice(args.get("complete"), ("yes", "no")),
+            "q": " ".join(str(args.get("q") or "").split())[:100],
+        }
 
 
 def _like(term: str) -> str:
@@ -139,7 +91,8 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def apply_filters(stmt: Select, nom: Any, f: Filters, *, with_state: bool = True) -> Select:
+def apply_filters(stmt: Select[Any], nom: type[Nomination], f: Filters, *,
+                  with_state: bool = True) -> Select[Any]:
     """Add the list's WHERE clauses (no joins needed: names of specialties are matched
     through a subquery on their code)."""
     if f.cycle:
@@ -170,7 +123,7 @@ def apply_filters(stmt: Select, nom: Any, f: Filters, *, with_state: bool = True
     return stmt
 
 
-def filtered_ids(user: Any, f: Filters) -> Select:
+def filtered_ids(user: User, f: Filters) -> Select[tuple[int]]:
     """SELECT of the ids of every nomination the list shows (all pages)."""
     nom = visible_nominations(user)
     return apply_filters(select(nom.id), nom, f)
@@ -179,33 +132,24 @@ def filtered_ids(user: Any, f: Filters) -> Select:
 # -- the list ---------------------------------------------------------------------------
 
 @dataclass
-class ListPage:
-    rows: list[Any]
-    total: int
+class Listing:
+    """One page of the list and the counts per state beside it."""
+
+    page: Page[Row[Any]]
     state_counts: dict[str, int]
     all_states: int  # every state, with the other filters applied
-    page: int
-    per_page: int
-    has_more: bool
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.rows)
 
 
-def list_nominations(user: Any, f: Filters) -> ListPage:
+def list_nominations(user: User, f: Filters) -> Listing:
     """One page of the list in two queries (rows with institution, specialty and cycle
     names joined in, and counts per state), whatever the number of rows."""
     nom = visible_nominations(user)
     # The direction applies to the chosen column; ties stay in their natural order
     # (names A-Z), which is what people expect when they reverse a column.
-    first, *rest = _sort_columns(nom)[f.sort_key]
-    order = [first.desc().nulls_last() if f.descending else first.asc().nulls_last(),
-             *rest]
+    sort = f.sort or f.DEFAULT_SORT
+    first, *rest = _sort_columns(nom)[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    order = [first.desc().nulls_last() if descending else first.asc().nulls_last(), *rest]
     stmt = (
         select(
             nom.id, nom.reference, nom.family_name, nom.given_names, nom.native_name,
@@ -219,19 +163,16 @@ def list_nominations(user: Any, f: Filters) -> ListPage:
         .join(Cycle, Cycle.id == nom.cycle_id)
         .outerjoin(Specialty, Specialty.id == nom.specialty_id)
     )
-    stmt = apply_filters(stmt, nom, f).order_by(*order)
-    stmt = stmt.limit(f.per_page + 1).offset((f.page - 1) * f.per_page)
-    rows = db.session.execute(stmt).all()
-
+    # The total comes from the counts per state: no COUNT of its own.
+    page = page_of(apply_filters(stmt, nom, f).order_by(*order), f.page, f.size,
+                   count=False, scalars=False)
     counts_stmt = apply_filters(
         select(nom.state, func.count()).select_from(nom), nom, f, with_state=False
     ).group_by(nom.state)
-    counts = {state: int(n) for state, n in db.session.execute(counts_stmt).all()}
+    counts = {state: int(n) for state, n in db.session.execute(counts_stmt).tuples()}
     all_states = sum(counts.values())
-    total = counts.get(f.state, 0) if f.state else all_states
-    return ListPage(rows=list(rows[: f.per_page]), total=total, state_counts=counts,
-                    all_states=all_states, page=f.page, per_page=f.per_page,
-                    has_more=len(rows) > f.per_page)
+    page.total = counts.get(f.state, 0) if f.state else all_states
+    return Listing(page=page, state_counts=counts, all_states=all_states)
 
 
 @dataclass
@@ -290,11 +231,12 @@ class Dossier:
         return sum(1 for item in self.items if item.previewable)
 
 
-def load_dossier(user: Any, nomination: Nomination) -> Dossier:
+def load_dossier(user: User, nomination: Nomination) -> Dossier:
     """Everything the staff page of one nomination shows, in a fixed number of queries
     (the cycle brings its requirements and specialties by selectin)."""
     institution = db.session.get(Institution, nomination.institution_id)
     cycle = db.session.get(Cycle, nomination.cycle_id)
+    assert institution is not None and cycle is not None  # foreign keys
     specialty = next((s for s in cycle.specialties if s.id == nomination.specialty_id), None)
     doc = visible_documents(user)
     found = db.session.execute(

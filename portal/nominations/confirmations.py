@@ -11,24 +11,29 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import tokens
+from portal.accounts.models import User
 from portal.accounts.services import external_url
 from portal.audit.services import record
 from portal.cycles.models import Cycle, Specialty
 from portal.db import utcnow
+from portal.errors import Refused
 from portal.extensions import db
 from portal.institutions.models import Institution
-from portal.nominations.models import Confirmation, Nomination, NominationState
+from portal.nominations.history import log_event
+from portal.nominations.lifecycle import NOMINATION
+from portal.nominations.mails import notify_answered
+from portal.nominations.models import Confirmation, Nomination
 from portal.notify.services import queue_mail
 
 ENDORSEMENT = "endorsement"
 CONSENT = "consent"
 KINDS = (ENDORSEMENT, CONSENT)
 PURPOSES = {ENDORSEMENT: "nomination-endorse", CONSENT: "nomination-consent"}
-LIFETIME = timedelta(days=21)
 
 GRANTED = "granted"
 DECLINED = "declined"
@@ -36,10 +41,16 @@ CORRECTION = "correction_requested"
 DECISIONS = {ENDORSEMENT: (GRANTED, DECLINED), CONSENT: (GRANTED, CORRECTION)}
 
 
-class ConfirmationError(Exception):
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
+class ConfirmationError(Refused):
+    """A refused request or answer; its message is shown to the person (translated)."""
+
+
+GONE = _l("This link is not valid any more. It may have been used already or have expired.")
+
+
+def lifetime() -> timedelta:
+    """How long a link may be answered (CONFIRM_LINK_DAYS)."""
+    return timedelta(days=int(current_app.config["CONFIRM_LINK_DAYS"]))
 
 
 @dataclass
@@ -77,9 +88,10 @@ def snapshot(nomination: Nomination, kind: str) -> dict[str, Any]:
     """What the head or the candidate is shown, as it was when the link was sent."""
     cycle = db.session.get(Cycle, nomination.cycle_id)
     institution = db.session.get(Institution, nomination.institution_id)
+    assert cycle is not None and institution is not None  # foreign keys
     specialty = db.session.get(Specialty, nomination.specialty_id) \
         if nomination.specialty_id else None
-    data = {
+    data: dict[str, Any] = {
         "reference": nomination.reference, "cycle": cycle.name,
         "institution": institution.name, "country": institution.country,
         "family_name": nomination.family_name, "given_names": nomination.given_names,
@@ -103,7 +115,7 @@ def snapshot(nomination: Nomination, kind: str) -> dict[str, Any]:
     return data
 
 
-def request(nomination: Nomination, kind: str, actor: Any) -> Confirmation:
+def request(nomination: Nomination, kind: str, actor: User | None) -> Confirmation:
     """Send a new one-time link (an earlier unanswered one stops counting: only the
     latest request of each kind can be answered)."""
     if kind not in KINDS:
@@ -111,6 +123,7 @@ def request(nomination: Nomination, kind: str, actor: Any) -> Confirmation:
     if not nomination.editable:
         raise ConfirmationError(_l("This nomination can no longer be changed."))
     institution = db.session.get(Institution, nomination.institution_id)
+    assert institution is not None  # a foreign key
     if kind == ENDORSEMENT:
         email, name = institution.head_email, institution.head_name
         if not email:
@@ -124,10 +137,12 @@ def request(nomination: Nomination, kind: str, actor: Any) -> Confirmation:
             raise ConfirmationError(_l("Enter the candidate's name first."))
     confirmation = Confirmation(
         nomination_id=nomination.id, kind=kind, email=email,
-        requested_by_id=getattr(actor, "id", None), snapshot=snapshot(nomination, kind))
+        requested_by_id=actor.id if actor is not None else None,
+        snapshot=snapshot(nomination, kind))
     db.session.add(confirmation)
     db.session.flush()
-    secret = tokens.issue(PURPOSES[kind], lifetime=LIFETIME,
+    days = lifetime()
+    secret = tokens.issue(PURPOSES[kind], lifetime=days,
                           payload={"confirmation_id": confirmation.id})
     endpoint = "nominations.endorse" if kind == ENDORSEMENT else "nominations.consent"
     queue_mail(
@@ -136,18 +151,16 @@ def request(nomination: Nomination, kind: str, actor: Any) -> Confirmation:
         if kind == ENDORSEMENT else
         _l("Please confirm your data for the medical training program"),
         language=None, name=name, nomination=nomination, institution=institution,
-        requester=getattr(actor, "name", ""), link=external_url(endpoint, secret=secret),
-        days=LIFETIME.days,
+        requester=actor.name if actor is not None else "",
+        link=external_url(endpoint, secret=secret), days=days.days,
     )
-    from portal.nominations.workflow import log_event
-
     log_event(nomination, actor, f"{kind}_requested", comment=email)
     record(f"nomination.{kind}_requested", actor=actor, object_type="nomination",
            object_id=nomination.id, details={"email": email})
     return confirmation
 
 
-def _confirmation_for(token: Any, kind: str) -> Confirmation | None:
+def _confirmation_for(token: tokens.OneTimeToken | None, kind: str) -> Confirmation | None:
     if token is None:
         return None
     confirmation = db.session.get(Confirmation, token.payload.get("confirmation_id"))
@@ -156,61 +169,55 @@ def _confirmation_for(token: Any, kind: str) -> Confirmation | None:
     return confirmation
 
 
-def _answerable(confirmation: Confirmation) -> tuple[bool, Any]:
+def _answerable(confirmation: Confirmation) -> tuple[Nomination | None, Any]:
+    """(nomination, None) when the link may be answered, else (None, why not)."""
     nomination = db.session.get(Nomination, confirmation.nomination_id)
-    if nomination is None or nomination.state == NominationState.WITHDRAWN:
-        return False, _l("This nomination was withdrawn; nothing needs to be done.")
-    newest = status(nomination)
-    if getattr(newest, confirmation.kind).id != confirmation.id:
-        return False, _l("A newer link was sent for this nomination. Please use the "
-                         "latest e-mail.")
-    return True, None
+    if nomination is None or nomination.state in NOMINATION.targets("withdraw"):
+        return None, _l("This nomination was withdrawn; nothing needs to be done.")
+    newest = getattr(status(nomination), confirmation.kind)
+    if newest is None or newest.id != confirmation.id:
+        return None, _l("A newer link was sent for this nomination. Please use the "
+                        "latest e-mail.")
+    return nomination, None
 
 
 def open_link(kind: str, secret: str) -> tuple[Confirmation | None, Any]:
     """The confirmation behind a link, or (None, reason) when it cannot be answered."""
     confirmation = _confirmation_for(tokens.peek(PURPOSES[kind], secret), kind)
     if confirmation is None:
-        return None, _l("This link is not valid any more. It may have been used already "
-                        "or have expired.")
-    ok, reason = _answerable(confirmation)
-    return (confirmation, None) if ok else (None, reason)
+        return None, GONE
+    nomination, reason = _answerable(confirmation)
+    return (confirmation, None) if nomination is not None else (None, reason)
 
 
 def decide(kind: str, secret: str, decision: str, comment: str, ip: str | None,
            ) -> Confirmation:
-    """Record the answer; the token is used up whether it was yes or no."""
+    """Record the answer; the token is used up whether it was yes or no.
+
+    Everything is checked before anything changes, so a refused answer leaves the link
+    as it was (the page shows the form again, or says why the link is closed).
+    """
     if decision not in DECISIONS[kind]:
         raise ConfirmationError(_l("Please choose one of the answers."))
     comment = (comment or "").strip()
     if decision != GRANTED and not comment:
         raise ConfirmationError(_l("Please tell the institution why, or what to correct."))
-    token = tokens.consume(PURPOSES[kind], secret)
-    confirmation = _confirmation_for(token, kind)
+    confirmation = _confirmation_for(tokens.peek(PURPOSES[kind], secret), kind)
     if confirmation is None:
-        raise ConfirmationError(_l("This link is not valid any more. It may have been used "
-                                   "already or have expired."))
-    ok, reason = _answerable(confirmation)
-    if not ok:
-        raise ConfirmationError(reason)
+        raise ConfirmationError(GONE, code="gone")
+    nomination, reason = _answerable(confirmation)
+    if nomination is None:
+        raise ConfirmationError(reason, code="gone")
+    if tokens.consume(PURPOSES[kind], secret) is None:  # answered at the same moment
+        raise ConfirmationError(GONE, code="gone")
     confirmation.decision = decision
     confirmation.decided_at = utcnow()
     confirmation.decided_ip = ip
     confirmation.comment = comment
-    nomination = db.session.get(Nomination, confirmation.nomination_id)
-    from portal.nominations.services import _link, nominators_of
-    from portal.nominations.workflow import log_event
-
     log_event(nomination, None, f"{kind}_{decision}", comment=comment,
               actor_label=confirmation.email)
-    record(f"nomination.{kind}_{decision}", actor_label=confirmation.email,
+    record(f"nomination.{kind}_{decision}", actor=None, actor_label=confirmation.email,
            object_type="nomination", object_id=nomination.id,
            details={"confirmation_id": confirmation.id, "ip": ip})
-    for user in nominators_of(nomination.institution_id):
-        queue_mail(
-            user.email, "nomination_confirmation_answered",
-            subject=_l("Nomination %(ref)s: an answer arrived", ref=nomination.reference),
-            language=user.language, nomination=nomination, kind=kind, decision=decision,
-            comment=comment, name=user.name, link=_link(nomination),
-        )
+    notify_answered(nomination, kind, decision, comment)
     return confirmation

@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal.accounts.models import User
 from portal.cycles.models import Cycle, CycleStatus
 from portal.db import utcnow
 from portal.extensions import db
 from portal.institutions.models import Institution
-from portal.nominations import confirmations, services
-from portal.nominations.models import COUNTED_STATES, Nomination, NominationState
+from portal.nominations import checklist, confirmations, services
+from portal.nominations.labels import STATE_LABELS
+from portal.nominations.models import COUNTED_STATES, Nomination
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def countdown(deadline: datetime, now: datetime | None = None) -> Countdown:
 class CycleView:
     cycle: Cycle
     nominations: list[Nomination]
-    checklists: dict[int, Any]
+    checklists: dict[int, checklist.Checklist]
     statuses: dict[int, confirmations.Status]
     counted: int
     countdown: Countdown
@@ -75,14 +77,27 @@ class Overview:
     past: list[tuple[Cycle, dict[str, int]]] = field(default_factory=list)
 
 
-def load(user: Any) -> dict[str, Any]:
-    return {"overview": overview(user.institution_id), "states": services.STATE_LABELS}
+def counted(cycle: Cycle, institution_id: int) -> int | None:
+    """How many of the institution's nominations count against the cycle's limit (None
+    when the cycle sets none)."""
+    if cycle.max_submissions_per_institution is None:
+        return None
+    return db.session.scalar(select(func.count(Nomination.id)).where(
+        Nomination.cycle_id == cycle.id, Nomination.institution_id == institution_id,
+        Nomination.state.in_(COUNTED_STATES))) or 0
+
+
+def load(user: User) -> dict[str, Any]:
+    """The nominator's dashboard section (portal.registry)."""
+    return {"overview": overview(user.institution_id), "states": STATE_LABELS}
 
 
 def overview(institution_id: int | None) -> Overview:
     if institution_id is None:
         return Overview(None)
     institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        return Overview(None)
     now = utcnow()
     published = db.session.scalars(
         select(Cycle).where(Cycle.status == CycleStatus.PUBLISHED).order_by(Cycle.closes_at)
@@ -119,9 +134,3 @@ def overview(institution_id: int | None) -> Overview:
             select(Cycle).where(Cycle.id.in_(by_cycle)).order_by(Cycle.opens_at.desc())).all()
         result.past = [(c, by_cycle[c.id]) for c in cycles]
     return result
-
-
-OUTCOME_ORDER = [NominationState.ACCEPTED, NominationState.RESERVE, NominationState.REJECTED,
-                 NominationState.UNDER_REVIEW, NominationState.SUBMITTED,
-                 NominationState.RESUBMITTED, NominationState.RETURNED,
-                 NominationState.WITHDRAWN, NominationState.DRAFT]

@@ -5,12 +5,14 @@ in every state, with real PDF and JPEG files stored through the storage API."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fpdf import FPDF
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.cycles.models import (
     Cycle,
     CycleStatus,
@@ -18,10 +20,15 @@ from portal.cycles.models import (
     Sensitivity,
     Specialty,
     ValidityRule,
+    program_timezone,
 )
 from portal.db import utcnow
 from portal.extensions import db
+from portal.institutions.models import Institution
+from portal.lifecycle import STAFF
 from portal.nominations import duplicates
+from portal.nominations.confirmations import snapshot
+from portal.nominations.lifecycle import NOMINATION
 from portal.nominations.models import (
     Confirmation,
     DocumentState,
@@ -31,7 +38,7 @@ from portal.nominations.models import (
     NominationState,
     ReturnNote,
 )
-from portal.nominations.services import new_reference
+from portal.nominations.services import new_reference, refresh_completeness
 from portal.storage import store_upload
 
 CONSENT_TEXT = (
@@ -97,11 +104,11 @@ def make_jpeg(text: str, size: tuple[int, int] = (400, 500), color: str = "#dfe8
     return out.getvalue()
 
 
-def _cycle(name: str, status: str, opens: Any, closes: Any, training: tuple[date, date],
-           **kw: Any) -> Cycle:
+def _cycle(name: str, status: str, opens: datetime, closes: datetime,
+           training: tuple[date, date], **kw: Any) -> Cycle:
     cycle = Cycle(
         name=name, status=status, opens_at=opens, closes_at=closes,
-        window_timezone="Asia/Tokyo", training_starts_on=training[0],
+        window_timezone=program_timezone(), training_starts_on=training[0],
         training_ends_on=training[1], review_starts_on=(closes + timedelta(days=7)).date(),
         review_ends_on=(closes + timedelta(days=50)).date(), retention_days=365,
         seats_total=24, seats_per_country=4, seats_per_institution=2,
@@ -122,8 +129,8 @@ def _cycle(name: str, status: str, opens: Any, closes: Any, training: tuple[date
     return cycle
 
 
-def _documents(nomination: Nomination, cycle: Cycle, user_id: int, *, skip: tuple = (),
-               bad_passport: bool = False) -> None:
+def _documents(nomination: Nomination, cycle: Cycle, user_id: int, *,
+               skip: tuple[str, ...] = (), bad_passport: bool = False) -> None:
     name = nomination.candidate_name
     for req in cycle.requirements:
         if req.code in skip:
@@ -152,9 +159,8 @@ def _documents(nomination: Nomination, cycle: Cycle, user_id: int, *, skip: tupl
         db.session.add(doc)
 
 
-def _confirm(nomination: Nomination, institution: Any, user_id: int, at: Any) -> None:
-    from portal.nominations.confirmations import snapshot
-
+def _confirm(nomination: Nomination, institution: Institution, user_id: int,
+             at: datetime) -> None:
     for kind, email in (("endorsement", institution.head_email), ("consent", nomination.email)):
         db.session.add(Confirmation(
             nomination_id=nomination.id, kind=kind, email=email, requested_at=at,
@@ -162,20 +168,24 @@ def _confirm(nomination: Nomination, institution: Any, user_id: int, at: Any) ->
             decided_ip="203.0.113.7", snapshot=snapshot(nomination, kind)))
 
 
-def _history(nomination: Nomination, user: Any, steps: list[tuple[str, str, str]],
-             start: Any, staff: Any) -> None:
-    """steps: (kind, to_state, comment); staff act on return/review/decision."""
-    state, at = None, start
+def _history(nomination: Nomination, user: User, steps: list[tuple[str, str, str]],
+             start: datetime, staff: User) -> None:
+    """steps: (kind, to_state, comment), kinds named by the lifecycle's moves; staff make
+    the moves the table gives to staff (return, review, outcome)."""
+    state: str | None = None
+    at = start
     for kind, to_state, comment in steps:
-        actor = staff if kind in ("returned", "under_review", "accepted", "reserve",
-                                  "rejected") else user
+        actor = staff if STAFF in {a for m in NOMINATION.moves if m.name == kind
+                                   for a in m.actors} else user
         db.session.add(NominationEvent(
             nomination_id=nomination.id, at=at, actor_id=actor.id, actor_label=actor.email,
             from_state=state, to_state=to_state, kind=kind, comment=comment))
         state, at = to_state, at + timedelta(days=2)
 
 
-CANDIDATES = {
+# family, given, native, sex, nationality, passport, year of birth, specialty
+Candidate = tuple[str, str, str, str, str, str, int, str]
+CANDIDATES: dict[str, list[Candidate]] = {
     "kl": [
         ("Tan", "Mei Ling", "陈美玲", "F", "MY", "A12345678", 1990, "cardiology"),
         ("Kumar", "Ravi", "", "M", "MY", "A23456789", 1987, "radiology"),
@@ -199,28 +209,27 @@ OPEN_STATES = {
 }
 PAST_STATES = {"kl": ["accepted", "reserve", "rejected"], "hanoi": ["accepted", "rejected"]}
 
+_CREATED = ("created", "draft", "")
+_SUBMIT = ("submit", "submitted", "")
+_REVIEW = ("start_review", "under_review", "")
 STEPS = {
-    "submitted": [("created", "draft", ""), ("submitted", "submitted", "")],
-    "returned": [("created", "draft", ""), ("submitted", "submitted", ""),
-                 ("returned", "returned", "Please upload a clearer passport copy.")],
-    "resubmitted": [("created", "draft", ""), ("submitted", "submitted", ""),
-                    ("returned", "returned", "The CV is missing the last two years."),
-                    ("resubmitted", "resubmitted", "")],
-    "under_review": [("created", "draft", ""), ("submitted", "submitted", ""),
-                     ("under_review", "under_review", "")],
-    "withdrawn": [("created", "draft", ""), ("submitted", "submitted", ""),
-                  ("withdrawn", "withdrawn", "The candidate accepted a fellowship abroad.")],
-    "accepted": [("created", "draft", ""), ("submitted", "submitted", ""),
-                 ("under_review", "under_review", ""), ("accepted", "accepted", "")],
-    "reserve": [("created", "draft", ""), ("submitted", "submitted", ""),
-                ("under_review", "under_review", ""), ("reserve", "reserve", "")],
-    "rejected": [("created", "draft", ""), ("submitted", "submitted", ""),
-                 ("under_review", "under_review", ""), ("rejected", "rejected", "")],
+    "submitted": [_CREATED, _SUBMIT],
+    "returned": [_CREATED, _SUBMIT,
+                 ("return", "returned", "Please upload a clearer passport copy.")],
+    "resubmitted": [_CREATED, _SUBMIT,
+                    ("return", "returned", "The CV is missing the last two years."),
+                    ("resubmit", "resubmitted", "")],
+    "under_review": [_CREATED, _SUBMIT, _REVIEW],
+    "withdrawn": [_CREATED, _SUBMIT,
+                  ("withdraw", "withdrawn", "The candidate accepted a fellowship abroad.")],
+    "accepted": [_CREATED, _SUBMIT, _REVIEW, ("accept", "accepted", "")],
+    "reserve": [_CREATED, _SUBMIT, _REVIEW, ("reserve", "reserve", "")],
+    "rejected": [_CREATED, _SUBMIT, _REVIEW, ("reject", "rejected", "")],
 }
 
 
-def _nomination(cycle: Cycle, institution: Any, user: Any, candidate: tuple, state: str,
-                staff: Any, start: Any) -> Nomination:
+def _nomination(cycle: Cycle, institution: Institution, user: User, candidate: Candidate,
+                state: str, staff: User, start: datetime) -> Nomination:
     family, given, native, sex, nat, passport, year, specialty = candidate
     spec = next(s for s in cycle.specialties if s.code == specialty)
     real_state = {"draft_ready": "draft"}.get(state, state)
@@ -252,7 +261,7 @@ def _nomination(cycle: Cycle, institution: Any, user: Any, candidate: tuple, sta
         n.is_complete = True
         _history(n, user, STEPS[real_state], start, staff)
     else:
-        _history(n, user, [("created", "draft", "")], start, staff)
+        _history(n, user, [_CREATED], start, staff)
     if real_state == "withdrawn":
         n.withdrawn_reason = STEPS["withdrawn"][-1][2]
     return n
@@ -282,8 +291,8 @@ def load(people: dict[str, Any]) -> None:
                                     fy27.opens_at + timedelta(days=1 + i)))
     db.session.flush()
     returned = next(n for n in made if n.state == NominationState.RETURNED)
-    event = db.session.query(NominationEvent).filter_by(
-        nomination_id=returned.id, kind="returned").one()
+    event = db.session.scalars(select(NominationEvent).where(
+        NominationEvent.nomination_id == returned.id, NominationEvent.kind == "return")).one()
     passport = next(r for r in fy27.requirements if r.code == "passport")
     db.session.add_all([
         ReturnNote(nomination_id=returned.id, event_id=event.id, requirement_id=passport.id,
@@ -292,10 +301,8 @@ def load(people: dict[str, Any]) -> None:
         ReturnNote(nomination_id=returned.id, event_id=event.id, field="experience_years",
                    comment="Please count only the years in the specialty."),
     ])
-    from portal.nominations.services import refresh_completeness
-
     for n in made:
         n.duplicate_flags = duplicates.find(n)
-        if n.state in (NominationState.DRAFT, NominationState.RETURNED):
+        if n.editable:
             refresh_completeness(n)
     db.session.flush()

@@ -1,22 +1,30 @@
 """Documents of a nomination: checklist rows, uploads (whole or in resumable parts),
-removal and download by the institution."""
+removal and download by the institution.
+
+The upload row is an htmx fragment: a refused file comes back as the row with the
+message beside the file and the refusal's status (413 too large, 422 refused, 409 no
+longer editable); a plain form (no JavaScript) gets the one answer of portal.web (a
+flash and a 303 back to the row). The resumable uploads of static/js/uploads.js speak
+JSON.
+"""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from portal.audit.services import record
 from portal.cycles.models import DocumentRequirement
 from portal.extensions import db
-from portal.nominations import bp, policy, services, uploads
-from portal.nominations.models import Nomination, NominationDocument
-from portal.nominations.routes import load_nomination, nominator_required, viewer_required
+from portal.listing import parse_date
+from portal.nominations import bp, policy, uploads
+from portal.nominations.models import ChunkedDocumentUpload, Nomination, NominationDocument
+from portal.nominations.routes import LOCKED, load_nomination, nominator_required, viewer_required
 from portal.nominations.routes import workspace as workspace_context
-from portal.storage import Blob, NotFound, content_disposition, get_storage
-from portal.web import is_htmx
+from portal.storage import Blob
+from portal.storage.handout import blob_item, send_item
+from portal.web import back_to, is_htmx, wants_json
 
 
 def _requirement(nomination: Nomination, requirement_id: int) -> DocumentRequirement:
@@ -27,7 +35,7 @@ def _requirement(nomination: Nomination, requirement_id: int) -> DocumentRequire
 
 
 def _row(nomination: Nomination, requirement: DocumentRequirement, *, error: str | None = None,
-         notice: str | None = None, status: int = 200):  # noqa: ANN202
+         notice: str | None = None, status: int = 200) -> ResponseReturnValue:
     """The checklist row alone; `notice` is what screen readers announce (uploads.js)."""
     ctx = workspace_context(nomination)
     row = next(r for r in ctx["checklist"].rows if r.requirement.id == requirement.id)
@@ -37,83 +45,74 @@ def _row(nomination: Nomination, requirement: DocumentRequirement, *, error: str
     return html, status, {"HX-Trigger": "nomination-changed"}
 
 
-def _done(nomination: Nomination, requirement: DocumentRequirement, message: str,
-          category: str, status: int = 200):  # noqa: ANN202
-    """htmx/JS callers get the row; plain forms a redirect (or the page on errors)."""
+def _row_url(nomination: Nomination, requirement: DocumentRequirement) -> str:
+    return url_for("nominations.show", nomination_id=nomination.id,
+                   _anchor=f"req-{requirement.id}")
+
+
+def _done(nomination: Nomination, requirement: DocumentRequirement,
+          message: str) -> ResponseReturnValue:
+    """htmx/JS callers get the row; plain forms a redirect to it."""
     if is_htmx():
-        if category == "error":
-            return _row(nomination, requirement, error=message, status=status)
-        return _row(nomination, requirement, notice=message, status=status)
-    flash(message, category)
-    return redirect(url_for("nominations.show", nomination_id=nomination.id,
-                            _anchor=f"req-{requirement.id}"), 303)
+        return _row(nomination, requirement, notice=message)
+    flash(message, "success")
+    return redirect(_row_url(nomination, requirement), 303)
 
 
-def _editable_or_refuse(nomination: Nomination):  # noqa: ANN202
+def _editable_or_refuse(nomination: Nomination) -> ResponseReturnValue | None:
     if policy.may_edit(current_user, nomination):
         return None
-    message = _("This nomination has been submitted and can no longer be changed.")
-    if is_htmx() or request.accept_mimetypes.best == "application/json":
+    message = str(LOCKED)
+    show = url_for("nominations.show", nomination_id=nomination.id)
+    if is_htmx() or wants_json():
         # htmx follows HX-Redirect to the (now read-only) page; uploads.js shows `error`.
-        show = url_for("nominations.show", nomination_id=nomination.id)
         return jsonify(error=message), 409, {"HX-Redirect": show}
     flash(message, "warning")
-    return redirect(url_for("nominations.show", nomination_id=nomination.id), 303)
-
-
-def _dates() -> dict:
-    return {"expires_on": services.parse_date(request.form.get("expires_on")),
-            "issued_on": services.parse_date(request.form.get("issued_on"))}
+    return redirect(show, 303)
 
 
 @bp.route("/nominations/<int:nomination_id>/documents/<int:requirement_id>")
 @viewer_required
-def document_row(nomination_id: int, requirement_id: int):
+def document_row(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     return _row(nomination, _requirement(nomination, requirement_id))
 
 
 @bp.post("/nominations/<int:nomination_id>/documents/<int:requirement_id>")
 @nominator_required
-def upload(nomination_id: int, requirement_id: int):
+def upload(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     requirement = _requirement(nomination, requirement_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
+    back_to(_row_url(nomination, requirement))
     file = request.files.get("file")
-    if file is None or not file.filename:
-        return _done(nomination, requirement, _("Choose a file to upload."), "error", 422)
     try:
-        uploads.upload(nomination, requirement, file.stream, file.filename, current_user,
-                       **_dates())
+        uploads.upload(nomination, requirement, file.stream if file else None,
+                       file.filename if file else None, current_user,
+                       expires_on=parse_date(request.form.get("expires_on")),
+                       issued_on=parse_date(request.form.get("issued_on")))
     except uploads.UploadError as e:
-        db.session.rollback()
-        return _done(nomination, requirement, str(e.message), "error", 422)
-    db.session.commit()
-    return _done(nomination, requirement,
-                 _("%(label)s uploaded.", label=requirement.label), "success")
+        if not is_htmx():
+            raise  # a plain form: flash and back to the row
+        return _row(nomination, requirement, error=str(e.message), status=e.status)
+    return _done(nomination, requirement, _("%(label)s uploaded.", label=requirement.label))
 
 
 @bp.post("/nominations/<int:nomination_id>/documents/<int:requirement_id>/remove")
 @nominator_required
-def remove_document(nomination_id: int, requirement_id: int):
+def remove_document(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     requirement = _requirement(nomination, requirement_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
-    document = db.session.scalars(select(NominationDocument).where(
-        NominationDocument.nomination_id == nomination.id,
-        NominationDocument.requirement_id == requirement.id)).first()
-    if document is not None:
-        uploads.remove(nomination, document, current_user)
-        db.session.commit()
-    return _done(nomination, requirement, _("%(label)s removed.", label=requirement.label),
-                 "success")
+    uploads.remove(nomination, requirement, current_user)
+    return _done(nomination, requirement, _("%(label)s removed.", label=requirement.label))
 
 
 @bp.route("/nominations/<int:nomination_id>/documents/<int:requirement_id>/file")
 @viewer_required
-def download_document(nomination_id: int, requirement_id: int):
+def download_document(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     """The file as an attachment, for the institution (and staff); always logged."""
     nomination = load_nomination(nomination_id)
     document = db.session.scalars(
@@ -121,68 +120,28 @@ def download_document(nomination_id: int, requirement_id: int):
             NominationDocument.nomination_id == nomination.id,
             NominationDocument.requirement_id == requirement_id)).first()
     blob = db.session.get(Blob, document.blob_id) if document is not None else None
-    if blob is None or blob.purged_at is not None:
+    if blob is None:
         abort(404)
-    blob_id, key, name, mime, size = (blob.id, blob.key, blob.download_name,
-                                      blob.content_type, blob.size)
-    # End the reading transaction first: on SQLite a read snapshot cannot become a write
-    # once another request has written; a fresh transaction waits for the lock instead.
-    db.session.commit()
-    record("document.downloaded", object_type="blob", object_id=blob_id,
-           details={"nomination_id": nomination_id, "requirement_id": requirement_id,
-                    "name": name})
-    db.session.commit()  # logged before the file is handed out
-    storage = get_storage()
-    url = storage.url_for_download(key, name, mime)
-    if url:
-        return redirect(url, 303)
-    try:
-        chunks = storage.open(key)
-    except NotFound:
-        abort(404)
-    response = Response(chunks, mimetype=mime, direct_passthrough=True)
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["Content-Length"] = str(size)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    item = blob_item(blob, details={"nomination_id": nomination.id,
+                                    "requirement_id": requirement_id})
+    return send_item(item, actor=current_user)
 
 
 # -- resumable uploads (static/js/uploads.js) ------------------------------------------
 
-def _chunked(nomination: Nomination, upload_id: int):  # noqa: ANN202
+def _chunked(nomination: Nomination, upload_id: int) -> ChunkedDocumentUpload:
     link = uploads.find_chunked(nomination, upload_id)
     if link is None:
         abort(404)
     return link
 
 
-def _json_error(e: uploads.UploadError):  # noqa: ANN202
+def _json_error(e: uploads.UploadError) -> ResponseReturnValue:
     return jsonify(error=str(e.message)), e.status
 
 
-@bp.post("/nominations/<int:nomination_id>/documents/<int:requirement_id>/uploads")
-@nominator_required
-def chunk_start(nomination_id: int, requirement_id: int):
-    nomination = load_nomination(nomination_id)
-    requirement = _requirement(nomination, requirement_id)
-    if (refusal := _editable_or_refuse(nomination)) is not None:
-        return refusal
-    try:
-        uploads.check_dates(requirement, **_dates())
-        link = uploads.start_chunked(
-            nomination, requirement, filename=request.form.get("filename", ""),
-            size=request.form.get("size", type=int) or 0,
-            fingerprint=request.form.get("fingerprint", ""), actor=current_user)
-    except uploads.UploadError as e:
-        db.session.rollback()
-        return _json_error(e)
-    db.session.commit()
-    return jsonify(_urls(nomination, link, uploads.describe(link))), 201
-
-
-def _urls(nomination: Nomination, link, data: dict) -> dict:  # noqa: ANN001
+def _urls(nomination: Nomination, link: ChunkedDocumentUpload,
+          data: dict[str, object]) -> dict[str, object]:
     data["status_url"] = url_for("nominations.chunk_status", nomination_id=nomination.id,
                                  upload_id=link.id)
     data["part_url"] = url_for("nominations.chunk_part", nomination_id=nomination.id,
@@ -192,9 +151,28 @@ def _urls(nomination: Nomination, link, data: dict) -> dict:  # noqa: ANN001
     return data
 
 
+@bp.post("/nominations/<int:nomination_id>/documents/<int:requirement_id>/uploads")
+@nominator_required
+def chunk_start(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
+    nomination = load_nomination(nomination_id)
+    requirement = _requirement(nomination, requirement_id)
+    if (refusal := _editable_or_refuse(nomination)) is not None:
+        return refusal
+    try:
+        uploads.check_dates(requirement, parse_date(request.form.get("expires_on")),
+                            parse_date(request.form.get("issued_on")))
+        link = uploads.start_chunked(
+            nomination, requirement, filename=request.form.get("filename", ""),
+            size=request.form.get("size", type=int) or 0,
+            fingerprint=request.form.get("fingerprint", ""), actor=current_user)
+    except uploads.UploadError as e:
+        return _json_error(e)
+    return jsonify(_urls(nomination, link, uploads.describe(link))), 201
+
+
 @bp.route("/nominations/<int:nomination_id>/uploads/<int:upload_id>")
 @nominator_required
-def chunk_status(nomination_id: int, upload_id: int):
+def chunk_status(nomination_id: int, upload_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     link = _chunked(nomination, upload_id)
     return jsonify(_urls(nomination, link, uploads.describe(link)))
@@ -202,7 +180,7 @@ def chunk_status(nomination_id: int, upload_id: int):
 
 @bp.put("/nominations/<int:nomination_id>/uploads/<int:upload_id>/parts/<int:number>")
 @nominator_required
-def chunk_part(nomination_id: int, upload_id: int, number: int):
+def chunk_part(nomination_id: int, upload_id: int, number: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
@@ -210,36 +188,34 @@ def chunk_part(nomination_id: int, upload_id: int, number: int):
     try:
         data = uploads.put_part(link, number, request.stream)
     except uploads.UploadError as e:
-        db.session.rollback()
         return _json_error(e)
-    db.session.commit()
     return jsonify(data)
 
 
 @bp.post("/nominations/<int:nomination_id>/uploads/<int:upload_id>/complete")
 @nominator_required
-def chunk_complete(nomination_id: int, upload_id: int):
+def chunk_complete(nomination_id: int, upload_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
     link = _chunked(nomination, upload_id)
     requirement = _requirement(nomination, link.requirement_id)
     try:
-        uploads.complete_chunked(nomination, requirement, link, current_user, **_dates())
+        uploads.complete_chunked(nomination, requirement, link, current_user,
+                                 expires_on=parse_date(request.form.get("expires_on")),
+                                 issued_on=parse_date(request.form.get("issued_on")))
     except uploads.UploadError as e:
-        # A refused file is gone for good (its parts were discarded): keep that.
-        db.session.commit()
+        # Answered, not raised: a refused file is gone for good (the service discarded its
+        # parts), and the request's commit keeps that.
         return _row(nomination, requirement, error=str(e.message), status=e.status)
-    db.session.commit()
     return _row(nomination, requirement,
                 notice=_("%(label)s uploaded.", label=requirement.label))
 
 
 @bp.post("/nominations/<int:nomination_id>/uploads/<int:upload_id>/abort")
 @nominator_required
-def chunk_abort(nomination_id: int, upload_id: int):
+def chunk_abort(nomination_id: int, upload_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     link = _chunked(nomination, upload_id)
     uploads.abort_chunked(link)
-    db.session.commit()
     return "", 204

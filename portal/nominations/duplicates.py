@@ -9,8 +9,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 
+from portal.accounts.models import User
 from portal.alumni.models import Alumnus
 from portal.cycles.models import Cycle
 from portal.extensions import db
@@ -33,7 +34,7 @@ def norm_passport(value: str | None) -> str:
     return "".join(c for c in (value or "").upper() if c.isalnum())
 
 
-def _same_person(a_name: str, a_passport: str, other: Any) -> str | None:
+def _same_person(a_name: str, a_passport: str, other: Row[Any]) -> str | None:
     if a_passport and norm_passport(other.passport_number) == a_passport:
         return "passport"
     if a_name and norm_name(other.family_name, other.given_names) == a_name:
@@ -91,10 +92,11 @@ def find(nomination: Nomination) -> list[dict[str, Any]]:
             .where(Alumnus.date_of_birth == dob, Alumnus.merged_into_id.is_(None),
                    func.lower(Alumnus.family_name) == nomination.family_name.strip().lower())
         ).all()
-        for row in alumni:
-            if norm_name(row.family_name, row.given_names) == name:
-                flags.append({"kind": "alumnus", "match": "name_dob", "alumnus_id": row.id,
-                              "year": row.cycle_year, "specialty": row.specialty})
+        for alumnus in alumni:
+            if norm_name(alumnus.family_name, alumnus.given_names) == name:
+                flags.append({"kind": "alumnus", "match": "name_dob",
+                              "alumnus_id": alumnus.id, "year": alumnus.cycle_year,
+                              "specialty": alumnus.specialty})
     return flags
 
 
@@ -113,7 +115,7 @@ def refresh(nomination: Nomination) -> None:
             other.duplicate_flags = find(other)
 
 
-def visible_flags(flags: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
+def visible_flags(flags: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
     """What a viewer may read: a nominator learns that another institution nominated the
     same person, never which one or under what reference."""
     if user.is_staff:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     IntegerField,
     SelectField,
     StringField,
@@ -19,13 +23,15 @@ from wtforms import (
 )
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
+from portal.cycles.models import Cycle
 from portal.i18n import country_choices
-from portal.nominations.services import ENGLISH_LEVELS, FIELD_LABELS, SEXES
+from portal.nominations.labels import ENGLISH_LEVELS, FIELD_LABELS, SEXES
+from portal.nominations.models import Nomination
 
 _NAME_PUNCTUATION = frozenset(" -'.,")
 
 
-def _latin(form, field) -> None:  # noqa: ANN001
+def _latin(form: FlaskForm, field: Field) -> None:
     """Passport names are in Latin script (as in the machine-readable zone)."""
     for ch in field.data or "":
         if ch in _NAME_PUNCTUATION:
@@ -35,13 +41,13 @@ def _latin(form, field) -> None:  # noqa: ANN001
                                      "passport; put the native-script name in its own field."))
 
 
-def _passport(form, field) -> None:  # noqa: ANN001
+def _passport(form: FlaskForm, field: Field) -> None:
     value = "".join((field.data or "").split())
     if value and not (value.isascii() and value.isalnum() and 5 <= len(value) <= 20):
         raise ValidationError(_l("A passport number has 5 to 20 letters and digits."))
 
 
-def _birth(form, field) -> None:  # noqa: ANN001
+def _birth(form: FlaskForm, field: Field) -> None:
     if field.data is None:
         return
     today = date.today()
@@ -51,7 +57,7 @@ def _birth(form, field) -> None:  # noqa: ANN001
         raise ValidationError(_l("The candidate must be an adult."))
 
 
-def _label(name: str):  # noqa: ANN202
+def _label(name: str) -> LazyString:
     return FIELD_LABELS[name]
 
 
@@ -115,20 +121,21 @@ SECTION_FORMS: dict[str, type[SectionForm]] = {
 }
 
 
-def section_form(name: str, cycle, nomination=None, formdata=None):  # noqa: ANN001, ANN201
+def section_form(name: str, cycle: Cycle, nomination: Nomination | None = None,
+                 formdata: MultiDict[str, str] | None = None) -> SectionForm:
     """The form of one section with its choices (specialties come from the cycle)."""
-    kwargs = {"obj": nomination, "prefix": name}
+    kwargs: dict[str, Any] = {"obj": nomination, "prefix": name}
     if formdata is not None:
         kwargs["formdata"] = formdata
     form = SECTION_FORMS[name](**kwargs)
-    if name == "identity":
+    if isinstance(form, IdentityForm):
         form.nationality.choices = [("", "—"), *country_choices()]
-    if name == "position":
+    if isinstance(form, PositionForm):
         form.specialty_id.choices = [("", "—")] + [(s.id, s.name) for s in cycle.specialties]
     return form
 
 
-def valid_values(form: SectionForm) -> dict:
+def valid_values(form: SectionForm) -> dict[str, Any]:
     """The fields that passed their checks (a draft keeps what is right so far)."""
     return {name: f.data for name, f in form._fields.items()
             if name in FIELD_LABELS and not f.errors}

@@ -1,34 +1,74 @@
 """Who may see and change which nominations and documents.
 
-Query filters (`..._visible_to`) are the single source of truth: lists, fragments,
-downloads and zips all start from them, so an institution can never reach another's
-nominations by guessing ids. Objects a person may not know about give 404, not 403.
+Query filters (`..._visible_to`) are the single source of truth for seeing: lists,
+fragments, downloads and zips all start from them, so an institution can never reach
+another's nominations by guessing ids. Objects a person may not know about give 404, not
+403.
+
+What a person may do to a nomination comes from the lifecycle table: `actor_roles` says
+as whom someone acts on one nomination (staff, the owning institution), and the table
+says which moves those roles may make from its state. The predicates below, the buttons
+they show and the workflow's checks therefore always agree.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort
 from sqlalchemy import Select, false, select
+from sqlalchemy.orm.interfaces import ORMOption
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from portal.cycles.models import DocumentRequirement, Sensitivity
 from portal.extensions import db
+from portal.lifecycle import INSTITUTION, STAFF, SYSTEM
+from portal.nominations.lifecycle import EDITABLE_STATES, NOMINATION
 from portal.nominations.models import Nomination, NominationDocument
 
 
-def _is_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_role(Role.STAFF)
+def _signed_in(user: User | None) -> bool:
+    return user is not None and bool(user.is_authenticated)
 
 
-def _institution_of(user: Any) -> int | None:
-    if not getattr(user, "is_authenticated", False) or not user.has_role(Role.NOMINATOR):
+def _is_staff(user: User | None) -> bool:
+    return _signed_in(user) and user is not None and user.has_role(Role.STAFF)
+
+
+def _institution_of(user: User | None) -> int | None:
+    if user is None or not _signed_in(user) or not user.has_role(Role.NOMINATOR):
         return None
     return user.institution_id
 
 
-def nominations_visible_to(user: Any) -> Select[tuple[Nomination]]:
+def actor_roles(user: User | None, nomination: Nomination) -> frozenset[str]:
+    """As whom `user` acts on this nomination, in the lifecycle table's terms: staff as
+    STAFF, a nominator of the owning institution as INSTITUTION, the portal itself (no
+    user: a job, a command) as SYSTEM. Anyone else holds no role on it: a nominator of
+    another institution, a reviewer (assignments come with the selection work), an
+    alumnus."""
+    if user is None:
+        return frozenset({SYSTEM})
+    roles: set[str] = set()
+    if _is_staff(user):
+        roles.add(STAFF)
+    institution_id = _institution_of(user)
+    if institution_id is not None and institution_id == nomination.institution_id:
+        roles.add(INSTITUTION)
+    return frozenset(roles)
+
+
+def may(user: User | None, nomination: Nomination, move: str) -> bool:
+    """May `user` make `move` (a name in the lifecycle table) on this nomination now?"""
+    return NOMINATION.may(nomination.state, move, actor_roles(user, nomination))
+
+
+def submit_move(nomination: Nomination) -> str:
+    """The move that submitting makes from the nomination's state: a returned nomination
+    (or one resubmitted already) is resubmitted, any other is submitted."""
+    resubmit = NOMINATION.sources("resubmit") | NOMINATION.targets("resubmit")
+    return "resubmit" if nomination.state in resubmit else "submit"
+
+
+def nominations_visible_to(user: User | None) -> Select[tuple[Nomination]]:
     """Staff: every nomination; a nominator: their institution's; anyone else: none.
 
     Reviewers see nothing here yet: the selection work widens this with assignments.
@@ -42,7 +82,8 @@ def nominations_visible_to(user: Any) -> Select[tuple[Nomination]]:
     return query.where(false())
 
 
-def get_visible_nomination_or_404(user: Any, nomination_id: int, *options: Any) -> Nomination:
+def get_visible_nomination_or_404(user: User | None, nomination_id: int,
+                                  *options: ORMOption) -> Nomination:
     """The nomination if `user` may see it, else 404 (its existence stays a secret)."""
     query = nominations_visible_to(user).where(Nomination.id == nomination_id)
     if options:
@@ -53,7 +94,7 @@ def get_visible_nomination_or_404(user: Any, nomination_id: int, *options: Any) 
     return nomination
 
 
-def documents_visible_to(user: Any) -> Select[tuple[NominationDocument]]:
+def documents_visible_to(user: User | None) -> Select[tuple[NominationDocument]]:
     """Staff: every document; a nominator: their institution's; reviewers never see
     sensitive documents (passport, health), whatever later rules add."""
     query = select(NominationDocument)
@@ -63,7 +104,7 @@ def documents_visible_to(user: Any) -> Select[tuple[NominationDocument]]:
     if institution_id is not None:
         return query.join(Nomination, Nomination.id == NominationDocument.nomination_id).where(
             Nomination.institution_id == institution_id)
-    if getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER):
+    if _signed_in(user) and user is not None and user.has_role(Role.REVIEWER):
         # Assigned documents come with the selection work; sensitive ones never.
         return (
             query.join(DocumentRequirement,
@@ -74,35 +115,21 @@ def documents_visible_to(user: Any) -> Select[tuple[NominationDocument]]:
     return query.where(false())
 
 
-def may_view(user: Any, nomination: Nomination) -> bool:
-    if _is_staff(user):
-        return True
-    return _institution_of(user) == nomination.institution_id
-
-
-def may_edit(user: Any, nomination: Nomination) -> bool:
-    """A nominator of the owning institution, while the nomination is a draft or returned.
+def may_edit(user: User | None, nomination: Nomination) -> bool:
+    """The owning institution, while the nomination is one it may still (re)submit.
 
     Staff do not edit candidate facts (they return the nomination for changes instead).
     """
-    return (
-        _institution_of(user) is not None
-        and _institution_of(user) == nomination.institution_id
-        and nomination.editable
-    )
+    return (INSTITUTION in actor_roles(user, nomination)
+            and nomination.state in EDITABLE_STATES)
 
 
-def may_submit(user: Any, nomination: Nomination) -> bool:
-    return may_edit(user, nomination)
+def may_submit(user: User | None, nomination: Nomination) -> bool:
+    """Whether the submit button shows: the table's submit (or resubmit) move."""
+    return may(user, nomination, submit_move(nomination))
 
 
-def may_withdraw(user: Any, nomination: Nomination) -> bool:
-    from portal.nominations.models import NominationState
-
-    return (
-        _institution_of(user) == nomination.institution_id
-        and _institution_of(user) is not None
-        and nomination.state not in {
-            NominationState.WITHDRAWN, NominationState.ACCEPTED, NominationState.REJECTED,
-        }
-    )
+def may_withdraw(user: User | None, nomination: Nomination) -> bool:
+    """The owning institution, from every state the table lets it withdraw from (an
+    accepted nomination included: withdrawing will be how an offer is declined)."""
+    return may(user, nomination, "withdraw")

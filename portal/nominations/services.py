@@ -1,100 +1,40 @@
-"""Nomination rules that are not state changes: drafts, facts, checklists, mails."""
+"""Nomination rules that are not state changes: drafts, candidate facts, checklists."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.models import Role, User, UserRole
+from portal.accounts.models import User
 from portal.audit.services import record
 from portal.cycles.models import Cycle, CycleStatus
 from portal.db import utcnow
+from portal.errors import Refused
 from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.nominations import checklist as checklists
-from portal.nominations import duplicates
+from portal.nominations import duplicates, history
+from portal.nominations.labels import FIELD_LABELS
 from portal.nominations.models import (
+    EDITABLE_STATES,
     Nomination,
     NominationDocument,
     NominationState,
     ReturnNote,
 )
-from portal.notify.services import queue_mail
-
-# The sections of the nomination form and the columns each one saves.
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "identity": ("family_name", "given_names", "native_name", "date_of_birth", "sex",
-                 "nationality", "passport_number"),
-    "contact": ("email", "phone"),
-    "position": ("position", "department", "specialty_id", "experience_years"),
-    "english": ("english_level", "english_evidence"),
-    "prior": ("prior_visit_japan", "prior_participation", "prior_participation_year"),
-    "preferences": ("preferred_field", "preferred_hospital", "motivation"),
-}
-SECTION_TITLES: dict[str, Any] = {
-    "identity": _l("Identity as in the passport"),
-    "contact": _l("Contact"),
-    "position": _l("Position, specialty and experience"),
-    "english": _l("English"),
-    "prior": _l("Prior visits to Japan and prior participation"),
-    "preferences": _l("Preferred training"),
-}
-FIELD_LABELS: dict[str, Any] = {
-    "family_name": _l("Name as in passport (family name, or the only name)"),
-    "given_names": _l("Given names as in passport"),
-    "native_name": _l("Name in native script"),
-    "date_of_birth": _l("Date of birth"),
-    "sex": _l("Sex"),
-    "nationality": _l("Nationality"),
-    "passport_number": _l("Passport number"),
-    "email": _l("Candidate's e-mail"),
-    "phone": _l("Phone"),
-    "position": _l("Position"),
-    "department": _l("Department"),
-    "specialty_id": _l("Specialty"),
-    "experience_years": _l("Years of experience in the specialty"),
-    "english_level": _l("English level"),
-    "english_evidence": _l("English evidence (test and score)"),
-    "prior_visit_japan": _l("Has visited Japan before"),
-    "prior_participation": _l("Took part in this program before"),
-    "prior_participation_year": _l("Year of prior participation"),
-    "preferred_field": _l("Preferred training field"),
-    "preferred_hospital": _l("Preferred training hospital"),
-    "motivation": _l("Motivation"),
-}
-ENGLISH_LEVELS: list[tuple[str, Any]] = [
-    ("basic", _l("Basic")), ("intermediate", _l("Intermediate")),
-    ("advanced", _l("Advanced")), ("fluent", _l("Fluent / native")),
-]
-SEXES: list[tuple[str, Any]] = [("female", _l("Female")), ("male", _l("Male")),
-                                ("other", _l("Other / not stated"))]
-
-STATE_LABELS: dict[str, Any] = {
-    NominationState.DRAFT: _l("Draft"),
-    NominationState.SUBMITTED: _l("Submitted"),
-    NominationState.RETURNED: _l("Returned for changes"),
-    NominationState.RESUBMITTED: _l("Resubmitted"),
-    NominationState.UNDER_REVIEW: _l("Under review"),
-    NominationState.ACCEPTED: _l("Accepted"),
-    NominationState.RESERVE: _l("Reserve list"),
-    NominationState.REJECTED: _l("Not selected"),
-    NominationState.WITHDRAWN: _l("Withdrawn"),
-}
 
 
-class NominationError(Exception):
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
+class NominationError(Refused):
+    """A refused change of a draft; its message is shown to the user (translated)."""
 
 
-def open_cycles(now: Any = None) -> list[Cycle]:
+def open_cycles(now: datetime | None = None) -> list[Cycle]:
     """Published cycles whose window is open now (usually one)."""
     now = now or utcnow()
     return list(db.session.scalars(
@@ -107,21 +47,19 @@ def new_reference() -> str:
     return "N-" + "".join(secrets.choice(alphabet) for _ in range(10))
 
 
-def create_draft(cycle: Cycle, institution: Institution, actor: Any) -> Nomination:
-    if not cycle.is_open():
-        from portal.nominations.workflow import deadline_message
-
-        raise NominationError(deadline_message(cycle))
+def create_draft(cycle: Cycle | None, institution: Institution, actor: User | None,
+                 ) -> Nomination:
+    """A new draft of `institution` in `cycle`, which must be open for nominations."""
+    if cycle is None or not cycle.is_open():
+        raise NominationError(_l("Nominations cannot be started for this cycle now."))
     nomination = Nomination(
         reference=new_reference(), cycle_id=cycle.id, institution_id=institution.id,
         country=institution.country, state=NominationState.DRAFT,
-        created_by_id=getattr(actor, "id", None), duplicate_flags=[],
+        created_by_id=actor.id if actor is not None else None, duplicate_flags=[],
     )
     db.session.add(nomination)
     db.session.flush()
-    from portal.nominations.workflow import _event
-
-    _event(nomination, actor, "created", from_state=None, to_state=NominationState.DRAFT)
+    history.add(nomination, actor, "created", from_state=None, to_state=NominationState.DRAFT)
     record("nomination.created", actor=actor, object_type="nomination",
            object_id=nomination.id, details={"cycle": cycle.name})
     return nomination
@@ -132,7 +70,7 @@ NULLABLE = frozenset({"date_of_birth", "specialty_id", "experience_years",
 BOOLEAN = frozenset({"prior_visit_japan", "prior_participation"})
 
 
-def _clean(name: str, value: Any) -> Any:
+def _clean(name: str, value: object) -> object:
     if value is None and name not in NULLABLE:
         return False if name in BOOLEAN else ""
     if isinstance(value, str):
@@ -146,7 +84,8 @@ def _clean(name: str, value: Any) -> Any:
     return value
 
 
-def update_fields(nomination: Nomination, values: dict[str, Any], actor: Any) -> list[str]:
+def update_fields(nomination: Nomination, values: dict[str, Any], actor: User | None,
+                  ) -> list[str]:
     """Save the given facts of a draft (only known fields); return the changed ones."""
     if not nomination.editable:
         raise NominationError(_l("This nomination can no longer be changed."))
@@ -196,6 +135,7 @@ def load_checklist(nomination: Nomination, cycle: Cycle | None = None) -> checkl
     """The checklist of one nomination (two queries; the cycle's requirements are loaded
     with the cycle)."""
     cycle = cycle or db.session.get(Cycle, nomination.cycle_id)
+    assert cycle is not None  # a foreign key
     docs = documents_of([nomination.id])[nomination.id]
     notes = notes_of([nomination.id])[nomination.id]
     return checklists.build(nomination, cycle, docs, notes)
@@ -219,54 +159,28 @@ def refresh_completeness(nomination: Nomination) -> checklists.Checklist:
     return result
 
 
-def nominators_of(institution_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(User.institution_id == institution_id, User.active.is_(True),
-               UserRole.role == str(Role.NOMINATOR)).order_by(User.id)))
+# -- what nominations keep of a cycle (registered with portal.cycles.hooks) ---------------
+
+def nominations_per_cycle() -> dict[int, int]:
+    rows = db.session.execute(
+        select(Nomination.cycle_id, func.count(Nomination.id)).group_by(Nomination.cycle_id))
+    return {cycle_id: n for cycle_id, n in rows.tuples()}
 
 
-def _link(nomination: Nomination) -> str:
-    from portal.accounts.services import external_url
-
-    return external_url("nominations.show", nomination_id=nomination.id)
-
-
-def send_receipt(nomination: Nomination, cycle: Cycle, actor: Any) -> None:
-    """Receipt to the person who submitted: every file with its size and SHA-256, so the
-    institution can prove what it sent."""
-    docs = db.session.scalars(
-        select(NominationDocument).where(NominationDocument.nomination_id == nomination.id)
-        .options(selectinload(NominationDocument.blob),
-                 selectinload(NominationDocument.requirement))
-    ).all()
-    docs = sorted(docs, key=lambda d: (d.requirement.position, d.requirement.id))
-    email = getattr(actor, "email", None)
-    if not email:
-        return
-    queue_mail(
-        email, "nomination_receipt",
-        subject=_l("Receipt: nomination %(ref)s submitted", ref=nomination.reference),
-        language=getattr(actor, "language", None), nomination=nomination, cycle=cycle,
-        documents=docs, name=getattr(actor, "name", ""), link=_link(nomination),
-        resubmitted=nomination.state == NominationState.RESUBMITTED,
-    )
+def specialty_chosen(specialty_id: int) -> bool:
+    return db.session.scalar(select(Nomination.id).where(
+        Nomination.specialty_id == specialty_id).limit(1)) is not None
 
 
-def notify_returned(nomination: Nomination, comment: str, note_count: int) -> None:
-    for user in nominators_of(nomination.institution_id):
-        queue_mail(
-            user.email, "nomination_returned",
-            subject=_l("Nomination %(ref)s: changes requested", ref=nomination.reference),
-            language=user.language, nomination=nomination, comment=comment,
-            note_count=note_count, name=user.name, link=_link(nomination),
-        )
+def requirement_has_files(requirement_id: int) -> bool:
+    return db.session.scalar(select(NominationDocument.id).where(
+        NominationDocument.requirement_id == requirement_id).limit(1)) is not None
 
 
-def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
+def refresh_cycle(cycle: Cycle) -> None:
+    """Keep the stored completeness of editable nominations right after a rule changed."""
+    drafts = list(db.session.scalars(select(Nomination).where(
+        Nomination.cycle_id == cycle.id, Nomination.state.in_(EDITABLE_STATES))))
+    by_id = {n.id: n for n in drafts}
+    for nomination_id, result in checklists_for(drafts).items():
+        by_id[nomination_id].is_complete = result.complete

@@ -9,24 +9,30 @@ next part after an interruption.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import date
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import jobs
+from portal.accounts.models import User
 from portal.audit.services import record
 from portal.cycles.models import DocumentRequirement, ValidityRule
 from portal.db import new_key, utcnow
+from portal.errors import Refused
 from portal.extensions import db
+from portal.nominations.history import log_event
 from portal.nominations.models import (
     ChunkedDocumentUpload,
     DocumentState,
     Nomination,
     NominationDocument,
 )
+from portal.nominations.services import refresh_completeness
 from portal.storage import (
     Blob,
     FileRejected,
@@ -40,16 +46,32 @@ from portal.storage import (
 from portal.storage.base import MIN_PART_SIZE, HashingReader
 from portal.storage.checks import KINDS, inspect_file, spool_limited
 
-# Files above this go up in parts (the browser decides; the server accepts either).
-CHUNK_THRESHOLD = 5 * 1024 * 1024
 PART_SIZE = MIN_PART_SIZE  # the smallest part S3 accepts: least to resend after a cut
 
 
-class UploadError(Exception):
-    def __init__(self, message: Any, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class UploadError(Refused):
+    """A refused file or part; its message is shown beside the document (translated).
+    Most are 422; a part that does not fit is 400, an upload gone from the storage 410,
+    a nomination no longer editable 409."""
+
+
+class FileTooBig(UploadError):
+    """A file over the requirement's size limit."""
+
+    status = 413
+
+
+def _refused(error: FileRejected) -> UploadError:
+    """The storage's refusal of a file as the area's error (413 when it is too large)."""
+    if isinstance(error, FileTooLarge):
+        return FileTooBig(error.message)
+    return UploadError(error.message)
+
+
+def chunk_threshold() -> int:
+    """Files above this many bytes go up in parts (UPLOAD_CHUNK_MB; the browser decides,
+    the server accepts either)."""
+    return int(current_app.config["UPLOAD_CHUNK_MB"]) * 1024 * 1024
 
 
 def limit_bytes(requirement: DocumentRequirement) -> int:
@@ -71,7 +93,7 @@ def accept_attr(requirement: DocumentRequirement) -> str:
 
 def _ensure_editable(nomination: Nomination) -> None:
     if not nomination.editable:
-        raise UploadError(_l("This nomination can no longer be changed."), 409)
+        raise UploadError(_l("This nomination can no longer be changed."), status=409)
 
 
 def check_dates(requirement: DocumentRequirement, expires_on: date | None,
@@ -88,13 +110,10 @@ def delete_stored(key: str) -> None:
     get_storage().delete(key)
 
 
-def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob, actor: Any,
-           *, expires_on: date | None = None, issued_on: date | None = None,
-           ) -> NominationDocument:
+def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob,
+           actor: User | None, *, expires_on: date | None = None,
+           issued_on: date | None = None) -> NominationDocument:
     """Make blob the nomination's file for requirement, replacing an earlier one."""
-    from portal.nominations.services import refresh_completeness
-    from portal.nominations.workflow import log_event
-
     document = db.session.scalars(select(NominationDocument).where(
         NominationDocument.nomination_id == nomination.id,
         NominationDocument.requirement_id == requirement.id)).first()
@@ -109,11 +128,12 @@ def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob,
     document.problem = None
     document.expires_on = expires_on
     document.issued_on = issued_on
-    document.uploaded_by_id = getattr(actor, "id", None)
+    document.uploaded_by_id = actor.id if actor is not None else None
     document.uploaded_at = utcnow()
     db.session.flush()
-    details = {"requirement": requirement.code, "blob_id": blob.id, "size": blob.size,
-               "sha256": blob.sha256, "name": blob.original_name}
+    details: dict[str, Any] = {"requirement": requirement.code, "blob_id": blob.id,
+                               "size": blob.size, "sha256": blob.sha256,
+                               "name": blob.original_name}
     if replaced is not None:
         details["replaced_sha256"] = replaced.sha256
         db.session.delete(replaced)
@@ -126,29 +146,36 @@ def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob,
     return document
 
 
-def upload(nomination: Nomination, requirement: DocumentRequirement, stream: BinaryIO,
-           filename: str | None, actor: Any, *, expires_on: date | None = None,
-           issued_on: date | None = None) -> NominationDocument:
+def upload(nomination: Nomination, requirement: DocumentRequirement,
+           stream: IO[bytes] | None, filename: str | None, actor: User | None, *,
+           expires_on: date | None = None, issued_on: date | None = None,
+           ) -> NominationDocument:
     """A whole file in one request (small files, and browsers without JavaScript)."""
     _ensure_editable(nomination)
+    if stream is None or not filename:
+        raise UploadError(_l("Choose a file to upload."))
     check_dates(requirement, expires_on, issued_on)
     try:
-        blob = store_upload(stream, original_name=filename,
+        blob = store_upload(cast(BinaryIO, stream), original_name=filename,
                             allowed=set(requirement.accepted_types),
-                            max_bytes=limit_bytes(requirement), user_id=getattr(actor, "id", None))
+                            max_bytes=limit_bytes(requirement),
+                            user_id=actor.id if actor is not None else None)
     except FileRejected as e:
-        raise UploadError(e.message) from e
+        raise _refused(e) from e
     return attach(nomination, requirement, blob, actor, expires_on=expires_on,
                   issued_on=issued_on)
 
 
-def remove(nomination: Nomination, document: NominationDocument, actor: Any) -> None:
-    from portal.nominations.services import refresh_completeness
-    from portal.nominations.workflow import log_event
-
+def remove(nomination: Nomination, requirement: DocumentRequirement, actor: User | None,
+           ) -> None:
+    """Remove the nomination's file for `requirement` (nothing to do if there is none)."""
     _ensure_editable(nomination)
+    document = db.session.scalars(select(NominationDocument).where(
+        NominationDocument.nomination_id == nomination.id,
+        NominationDocument.requirement_id == requirement.id)).first()
+    if document is None:
+        return
     blob = db.session.get(Blob, document.blob_id)
-    requirement = db.session.get(DocumentRequirement, document.requirement_id)
     db.session.delete(document)
     db.session.flush()
     if blob is not None:
@@ -182,13 +209,13 @@ def find_chunked(nomination: Nomination, upload_id: int) -> ChunkedDocumentUploa
 
 
 def start_chunked(nomination: Nomination, requirement: DocumentRequirement, *, filename: str,
-                  size: int, fingerprint: str, actor: Any) -> ChunkedDocumentUpload:
+                  size: int, fingerprint: str, actor: User | None) -> ChunkedDocumentUpload:
     """Begin (or find again, by the file's fingerprint) a resumable upload."""
     _ensure_editable(nomination)
     if size <= 0:
         raise UploadError(_l("The file is empty."))
     if size > limit_bytes(requirement):
-        raise UploadError(FileTooLarge(limit_bytes(requirement)).message, 413)
+        raise FileTooBig(FileTooLarge(limit_bytes(requirement)).message)
     fingerprint = (fingerprint or "")[:200]
     if fingerprint:
         existing = db.session.scalars(
@@ -205,7 +232,7 @@ def start_chunked(nomination: Nomination, requirement: DocumentRequirement, *, f
     pending = PendingUpload(
         key=key, upload_id=upload_id, content_type="application/octet-stream",
         original_name=clean_filename(filename), total_size=size, next_part=1,
-        part_size=PART_SIZE, parts=[], created_by_id=getattr(actor, "id", None))
+        part_size=PART_SIZE, parts=[], created_by_id=actor.id if actor is not None else None)
     db.session.add(pending)
     db.session.flush()
     link = ChunkedDocumentUpload(pending_id=pending.id, nomination_id=nomination.id,
@@ -215,28 +242,31 @@ def start_chunked(nomination: Nomination, requirement: DocumentRequirement, *, f
     return link
 
 
-def put_part(link: ChunkedDocumentUpload, number: int, stream: BinaryIO) -> dict[str, Any]:
+def put_part(link: ChunkedDocumentUpload, number: int, stream: IO[bytes]) -> dict[str, Any]:
     """Store one part. Sending a part again replaces it, so a part cut off half-way is
     simply sent again; its size must be exact, so a cut-off part is never kept."""
     pending = link.pending
     count = part_count(pending)
     if not 1 <= number <= count:
-        raise UploadError(_l("This part does not belong to the file."), 400)
+        raise UploadError(_l("This part does not belong to the file."), status=400)
     expected = pending.part_size if number < count else \
         pending.total_size - pending.part_size * (count - 1)
     try:
-        spooled = spool_limited(stream, expected)
+        spooled = spool_limited(cast(BinaryIO, stream), expected)
     except FileTooLarge as e:
-        raise UploadError(_l("This part is larger than announced."), 400) from e
+        raise UploadError(_l("This part is larger than announced."), status=400) from e
     with spooled:
         spooled.seek(0, 2)
         if spooled.tell() != expected:
-            raise UploadError(_l("The part arrived incomplete; please send it again."), 400)
+            raise UploadError(_l("The part arrived incomplete; please send it again."),
+                              status=400)
         spooled.seek(0)
         try:
-            token = get_storage().put_part(pending.key, pending.upload_id, number, spooled)
+            token = get_storage().put_part(pending.key, pending.upload_id, number,
+                                           cast(BinaryIO, spooled))
         except NotFound as e:
-            raise UploadError(_l("This upload expired. Please start it again."), 410) from e
+            raise UploadError(_l("This upload expired. Please start it again."),
+                              status=410) from e
     # Lock the row (PostgreSQL) so two processes adding parts do not lose one another's.
     pending = db.session.scalars(select(PendingUpload).where(PendingUpload.id == pending.id)
                                  .with_for_update().execution_options(populate_existing=True)
@@ -264,7 +294,8 @@ def abort_chunked(link: ChunkedDocumentUpload) -> None:
 
 
 def complete_chunked(nomination: Nomination, requirement: DocumentRequirement,
-                     link: ChunkedDocumentUpload, actor: Any, *, expires_on: date | None,
+                     link: ChunkedDocumentUpload, actor: User | None, *,
+                     expires_on: date | None,
                      issued_on: date | None) -> NominationDocument:
     """Join the parts, check the whole file by content, and attach it.
 
@@ -276,7 +307,7 @@ def complete_chunked(nomination: Nomination, requirement: DocumentRequirement,
     pending = link.pending
     count = part_count(pending)
     if sorted(n for n, _t in pending.parts) != list(range(1, count + 1)):
-        raise UploadError(_l("Some parts of the file have not arrived yet."), 409)
+        raise UploadError(_l("Some parts of the file have not arrived yet."), status=409)
     storage = get_storage()
     try:
         storage.complete_multipart(pending.key, pending.upload_id,
@@ -286,10 +317,10 @@ def complete_chunked(nomination: Nomination, requirement: DocumentRequirement,
         if storage.size(pending.key) != pending.total_size:
             _discard(pending, completed=False)
             raise UploadError(_l("This upload could not be finished. Please upload the file "
-                                 "again."), 410) from e
-    reader = HashingReader(_IterStream(storage.open(pending.key)))
+                                 "again."), status=410) from e
+    reader = HashingReader(cast(BinaryIO, _IterStream(storage.open(pending.key))))
     try:
-        with spool_limited(reader, limit_bytes(requirement)) as spooled:
+        with spool_limited(cast(BinaryIO, reader), limit_bytes(requirement)) as spooled:
             checked = inspect_file(spooled, set(requirement.accepted_types))
             name = clean_filename(pending.original_name, checked.extension)
             if checked.fileobj is spooled:
@@ -297,13 +328,13 @@ def complete_chunked(nomination: Nomination, requirement: DocumentRequirement,
             else:
                 key = new_key()
                 with checked.fileobj:
-                    size, sha256 = storage.put(checked.fileobj, key,
+                    size, sha256 = storage.put(cast(BinaryIO, checked.fileobj), key,
                                                content_type=checked.content_type)
     except FileRejected as e:
         _discard(pending, completed=True)
-        raise UploadError(e.message) from e
+        raise _refused(e) from e
     blob = Blob(key=key, size=size, sha256=sha256, content_type=checked.content_type,
-                original_name=name, created_by_id=getattr(actor, "id", None))
+                original_name=name, created_by_id=actor.id if actor is not None else None)
     db.session.add(blob)
     if key != pending.key:
         jobs.enqueue("portal.nominations.uploads.delete_stored", pending.key)
@@ -316,7 +347,7 @@ def complete_chunked(nomination: Nomination, requirement: DocumentRequirement,
 class _IterStream:
     """A read()-able view of an iterator of byte chunks (a stored file)."""
 
-    def __init__(self, chunks: Any) -> None:
+    def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
         self._buffer = b""
 

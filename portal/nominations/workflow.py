@@ -1,73 +1,71 @@
-"""State changes of a nomination: submit, withdraw, return for changes, under review.
+"""State changes of a nomination: submit (and resubmit), withdraw, return for changes,
+start the review.
 
-Services: they never commit (the route or job does: one request, one transaction). Each
-change writes a NominationEvent (the history the institution and staff see) and an audit
-record. Refusals raise WorkflowError with a message meant for the user.
+Every change is a move of the lifecycle table (portal.nominations.lifecycle): the move is
+checked with `NOMINATION.check` for the actor's roles on this nomination (a move not in
+the table is refused, whoever asks), then made by a conditional UPDATE whose WHERE holds
+the table's source states, so two requests at once cannot both move the same nomination.
+Each move writes a history entry named by the move and an audit record with the actor
+passed in. Services never commit: the request (or the unit of work) does.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 
+from portal.accounts.models import User
 from portal.audit.services import record
-from portal.cycles.models import Cycle, CycleStatus
+from portal.cycles.models import Cycle
 from portal.db import utcnow
+from portal.errors import Conflict, Refused
 from portal.extensions import db
 from portal.institutions.models import Institution
-from portal.nominations.models import (
-    COUNTED_STATES,
-    EDITABLE_STATES,
-    Nomination,
-    NominationEvent,
-    NominationState,
-    ReturnNote,
-)
+from portal.nominations import confirmations, history, policy, services
+from portal.nominations.deadlines import deadline_message, window_allows
+from portal.nominations.labels import FIELD_LABELS
+from portal.nominations.lifecycle import COUNTED_STATES, NOMINATION
+from portal.nominations.mails import notify_returned, send_receipt
+from portal.nominations.models import Nomination, NominationEvent, ReturnNote
 
 
-class WorkflowError(Exception):
-    """A refused change; `message` is shown to the user as it is (translated)."""
-
-    def __init__(self, message: Any, *, code: str = "refused") -> None:
-        # Kept lazy: translated where it is shown (services also run outside requests).
-        super().__init__(message)
-        self.message = message
-        # "already_done" lets routes treat a double click as success, not as an error.
-        self.code = code
+class WorkflowError(Refused):
+    """A refused change; its message is shown to the user as it is (translated)."""
 
 
-def _event(nomination: Nomination, actor: Any, kind: str, *, from_state: str | None,
-           to_state: str | None, comment: str = "", actor_label: str | None = None,
-           ) -> NominationEvent:
-    event = NominationEvent(
-        nomination_id=nomination.id, actor_id=getattr(actor, "id", None),
-        actor_label=actor_label or getattr(actor, "email", "") or "",
-        from_state=from_state, to_state=to_state, kind=kind, comment=comment or "",
-    )
-    db.session.add(event)
-    return event
+SUBMIT_DONE = _l("This nomination has already been submitted.")
+SUBMIT_REFUSED = _l("This nomination cannot be submitted in its current state.")
 
 
-def log_event(nomination: Nomination, actor: Any, kind: str, comment: str = "",
-              actor_label: str | None = None) -> NominationEvent:
-    """An event without a state change (endorsed, document uploaded...)."""
-    return _event(nomination, actor, kind, from_state=nomination.state,
-                  to_state=nomination.state, comment=comment, actor_label=actor_label)
-
-
-def _change(nomination: Nomination, actor: Any, kind: str, to_state: str,
-            comment: str = "") -> NominationEvent:
+def _move(nomination: Nomination, actor: User | None, name: str, *, comment: str = "",
+          values: dict[str, Any] | None = None, refusal: LazyString | None = None,
+          done: LazyString | None = None,
+          ) -> NominationEvent:
+    """Make move `name` of the table by `actor`, or raise (Refused, or Conflict when it
+    has been made already). `values` are written with the new state."""
+    roles = policy.actor_roles(actor, nomination)
+    move = NOMINATION.check(nomination.state, name, roles, refusal=refusal, done=done)
+    sources = frozenset[str]().union(*(NOMINATION.sources(name, role) for role in roles))
     from_state = nomination.state
-    nomination.state = to_state
-    event = _event(nomination, actor, kind, from_state=from_state, to_state=to_state,
-                   comment=comment)
-    record(f"nomination.{kind}", actor=actor, object_type="nomination",
+    result = db.session.execute(
+        update(Nomination)
+        .where(Nomination.id == nomination.id, Nomination.state.in_(sources))
+        .values(state=move.target, **(values or {})))
+    if cast(CursorResult[Any], result).rowcount != 1:
+        # Another request moved it since it was read: say what it is now.
+        db.session.refresh(nomination)
+        NOMINATION.check(nomination.state, name, roles, refusal=refusal, done=done)
+        raise Conflict(_l("Someone else changed this nomination at the same moment. Please "
+                          "reload the page."), code="race")
+    event = history.add(nomination, actor, move.name, from_state=from_state,
+                        to_state=move.target, comment=comment)
+    record(f"nomination.{move.target}", actor=actor, object_type="nomination",
            object_id=nomination.id,
-           details={"from": from_state, "to": to_state, "reference": nomination.reference})
+           details={"from": from_state, "to": move.target, "reference": nomination.reference})
     return event
 
 
@@ -114,8 +112,6 @@ def check_limits(nomination: Nomination, cycle: Cycle) -> None:
 
 def blocking_reasons(nomination: Nomination, cycle: Cycle) -> list[Any]:
     """Why the nomination cannot be submitted now (empty when it can); lazy strings."""
-    from portal.nominations import confirmations, services
-
     reasons: list[Any] = []
     if not window_allows(nomination, cycle):
         reasons.append(deadline_message(cycle))
@@ -139,122 +135,75 @@ def blocking_reasons(nomination: Nomination, cycle: Cycle) -> list[Any]:
     return reasons
 
 
-def window_allows(nomination: Nomination, cycle: Cycle) -> bool:
-    """First submissions need the window open. A nomination staff returned for changes
-    may be resubmitted later too (staff often return during the review phase), as long
-    as the cycle has not been closed."""
-    if nomination.state == NominationState.RETURNED:
-        return cycle.status == CycleStatus.PUBLISHED
-    return cycle.is_open()
-
-
-def deadline_message(cycle: Cycle) -> Any:
-    """Lazy: the date is formatted in the viewer's language when the message is shown."""
-    from portal.i18n import tokyo_dt
-
-    name, opens, closes = cycle.name, cycle.opens_at, cycle.closes_at
-    if cycle.status == CycleStatus.PUBLISHED and opens > utcnow():
-        return LazyString(lambda: gettext(
-            "Nominations for %(cycle)s open on %(date)s (Japan time).",
-            cycle=name, date=tokyo_dt(opens)))
-    return LazyString(lambda: gettext(
-        "The deadline for %(cycle)s passed on %(date)s (Japan time). Nominations can no "
-        "longer be submitted; please contact the program staff.",
-        cycle=name, date=tokyo_dt(closes)))
-
-
-def submit(nomination: Nomination, actor: Any) -> None:
-    """Submit (or resubmit after a return); checks everything under the limit lock."""
+def submit(nomination: Nomination, actor: User | None) -> None:
+    """Submit, or resubmit after a return; checks everything under the limit lock."""
     cycle = db.session.get(Cycle, nomination.cycle_id)
+    assert cycle is not None  # a foreign key
     _lock(nomination, cycle)
-    if nomination.state not in EDITABLE_STATES:
-        raise WorkflowError(_l("This nomination has already been submitted."),
-                            code="already_done")
+    name = policy.submit_move(nomination)
+    NOMINATION.check(nomination.state, name, policy.actor_roles(actor, nomination),
+                     refusal=SUBMIT_REFUSED, done=SUBMIT_DONE)
     if not window_allows(nomination, cycle):
         raise WorkflowError(deadline_message(cycle), code="deadline")
     reasons = blocking_reasons(nomination, cycle)
     if reasons:
-        error = WorkflowError(LazyString(lambda: " ".join(str(r) for r in reasons)),
-                              code="incomplete")
-        error.reasons = reasons
-        raise error
-    resubmitting = nomination.state == NominationState.RETURNED
-    if not resubmitting:  # a returned nomination holds its slot already
+        raise WorkflowError(LazyString(lambda: " ".join(str(r) for r in reasons)),
+                            code="incomplete", reasons=reasons)
+    if name == "submit":  # a returned nomination holds its slot already
         check_limits(nomination, cycle)
     now = utcnow()
-    nomination.submitted_at = now
-    nomination.is_complete = True
-    if resubmitting:
+    if name == "resubmit":
         db.session.execute(
-            ReturnNote.__table__.update()
+            update(ReturnNote)
             .where(ReturnNote.nomination_id == nomination.id, ReturnNote.resolved_at.is_(None))
             .values(resolved_at=now))
-        _change(nomination, actor, "resubmitted", NominationState.RESUBMITTED)
-    else:
-        _change(nomination, actor, "submitted", NominationState.SUBMITTED)
-    from portal.nominations.services import send_receipt
-
+    _move(nomination, actor, name, values={"submitted_at": now, "is_complete": True},
+          refusal=SUBMIT_REFUSED, done=SUBMIT_DONE)
     send_receipt(nomination, cycle, actor)
 
 
-WITHDRAWABLE = frozenset(set(NominationState) - {
-    NominationState.WITHDRAWN, NominationState.REJECTED})
-
-
-def withdraw(nomination: Nomination, actor: Any, reason: str) -> None:
+def withdraw(nomination: Nomination, actor: User | None, reason: str) -> None:
+    roles = policy.actor_roles(actor, nomination)
+    refusal = _l("This nomination cannot be withdrawn any more.")
+    done = _l("This nomination has already been withdrawn.")
+    NOMINATION.check(nomination.state, "withdraw", roles, refusal=refusal, done=done)
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_l("Please give a reason for withdrawing the nomination."))
-    db.session.refresh(nomination)
-    if nomination.state not in WITHDRAWABLE:
-        raise WorkflowError(_l("This nomination cannot be withdrawn any more."),
-                            code="already_done")
-    nomination.withdrawn_reason = reason
-    _change(nomination, actor, "withdrawn", NominationState.WITHDRAWN, comment=reason)
+    _move(nomination, actor, "withdraw", values={"withdrawn_reason": reason}, comment=reason,
+          refusal=refusal, done=done)
 
 
-RETURNABLE = frozenset({
-    NominationState.SUBMITTED, NominationState.RESUBMITTED, NominationState.UNDER_REVIEW})
+RETURN_REFUSED = _l("Only submitted nominations can be returned for changes.")
+RETURN_DONE = _l("This nomination has already been returned for changes.")
 
 
 def return_for_changes(
-    nomination: Nomination, actor: Any, comment: str,
+    nomination: Nomination, actor: User | None, comment: str,
     notes: list[tuple[str | None, int | None, str]],
 ) -> NominationEvent:
     """Staff send a nomination back with a general comment and notes per field/document."""
-    from portal.nominations.services import FIELD_LABELS, notify_returned
-
-    db.session.refresh(nomination)
-    if nomination.state not in RETURNABLE:
-        raise WorkflowError(_l("Only submitted nominations can be returned for changes."))
+    NOMINATION.check(nomination.state, "return", policy.actor_roles(actor, nomination),
+                     refusal=RETURN_REFUSED, done=RETURN_DONE)
+    comment = (comment or "").strip()
     clean = [(f or None, r, (c or "").strip()) for f, r, c in notes if (c or "").strip()]
-    if not (comment or "").strip() and not clean:
+    if not comment and not clean:
         raise WorkflowError(_l("Say what the institution should change."))
     for field, _req, _c in clean:
         if field is not None and field not in FIELD_LABELS:
             raise WorkflowError(_l("Unknown field: %(field)s", field=field))
-    event = _change(nomination, actor, "returned", NominationState.RETURNED,
-                    comment=(comment or "").strip())
+    event = _move(nomination, actor, "return", values={"is_complete": False},
+                  comment=comment, refusal=RETURN_REFUSED, done=RETURN_DONE)
     db.session.flush()
     for field, requirement_id, text in clean:
         db.session.add(ReturnNote(nomination_id=nomination.id, event_id=event.id,
                                   field=field, requirement_id=requirement_id, comment=text))
-    nomination.is_complete = False
-    notify_returned(nomination, (comment or "").strip(), len(clean))
+    notify_returned(nomination, comment, len(clean))
     return event
 
 
-def mark_under_review(nomination: Nomination, actor: Any) -> None:
-    db.session.refresh(nomination)
-    if nomination.state == NominationState.UNDER_REVIEW:
-        raise WorkflowError(_l("This nomination is already under review."),
-                            code="already_done")
-    if nomination.state not in (NominationState.SUBMITTED, NominationState.RESUBMITTED):
-        raise WorkflowError(_l("Only submitted nominations can be put under review."))
-    _change(nomination, actor, "under_review", NominationState.UNDER_REVIEW)
-
-
-def history(nomination: Nomination) -> list[NominationEvent]:
-    return list(db.session.scalars(
-        select(NominationEvent).where(NominationEvent.nomination_id == nomination.id)
-        .order_by(NominationEvent.at, NominationEvent.id)))
+def mark_under_review(nomination: Nomination, actor: User | None) -> None:
+    """Staff start the review (the table's move "start_review")."""
+    _move(nomination, actor, "start_review",
+          refusal=_l("Only submitted nominations can be put under review."),
+          done=_l("This nomination is already under review."))

@@ -109,7 +109,8 @@
       view.progress(loaded / Math.max(file.size, 1));
       if (loaded >= file.size) { view.checking(); }
     }).then(function (xhr) {
-      if (xhr.status === 200 || xhr.status === 422) { replaceRow(form, xhr.responseText); }
+      // The row comes back with the message beside the file: refused (422) or too large (413).
+      if (xhr.status === 200 || xhr.status === 422 || xhr.status === 413) { replaceRow(form, xhr.responseText); }
       else { view.fail(errorText(xhr, document.body.dataset.errorText)); }
     });
   }
@@ -152,7 +153,7 @@
         dateFields(form, finish);
         return sendWithRetry("POST", state.complete_url, finish);
       }).then(function (doneXhr) {
-        if (doneXhr.status === 200 || doneXhr.status === 422 || doneXhr.status === 410) {
+        if ([200, 410, 413, 422].indexOf(doneXhr.status) >= 0) {
           replaceRow(form, doneXhr.responseText);
         } else {
           view.fail(errorText(doneXhr, document.body.dataset.errorText));

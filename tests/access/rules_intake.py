@@ -15,19 +15,21 @@ def build(world, factory) -> None:  # noqa: ANN001, ARG001
 
     from portal.extensions import db
     from portal.nominations.models import NominationDocument, NominationState
-    from tests.intake.factories import IntakeFactory
+    from tests.nominations.factories import make_cycle, make_nomination
 
-    intake = IntakeFactory()
-    cycle = intake.cycle()
+    cycle = make_cycle()
     a = world.institution_a
-    world.intake_nomination = intake.nomination(cycle, a, family_name="Accessible",
-                                                documents=("passport", "photo"))
+    world.intake_nomination = make_nomination(cycle, a, state=NominationState.SUBMITTED,
+                                              family_name="Accessible",
+                                              documents=("passport", "photo"))
     world.intake_document = db.session.scalars(select(NominationDocument).where(
         NominationDocument.nomination_id == world.intake_nomination.id)
         .order_by(NominationDocument.id)).first()
     # Separate nominations for the state changes, so each rule finds the state it needs.
-    world.intake_to_return = intake.nomination(cycle, a, state=NominationState.SUBMITTED)
-    world.intake_to_review = intake.nomination(cycle, a, state=NominationState.SUBMITTED)
+    world.intake_to_return = make_nomination(cycle, a, state=NominationState.SUBMITTED,
+                                             documents=())
+    world.intake_to_review = make_nomination(cycle, a, state=NominationState.SUBMITTED,
+                                             documents=())
 
 
 def _doc(w) -> int:  # noqa: ANN001
@@ -39,7 +41,7 @@ RULES: list[Rule] = [
     Rule("intake.detail", lambda w: f"/staff/nominations/{w.intake_nomination.id}", STAFF),
     Rule("intake.download_document",
          lambda w: f"/staff/nominations/documents/{_doc(w)}/download", STAFF,
-         note="local storage streams the file; S3 answers 302 to a presigned link"),
+         note="local storage streams the file; S3 answers 303 to a presigned link"),
     Rule("intake.preview_document",
          lambda w: f"/staff/nominations/documents/{_doc(w)}/preview", STAFF),
     Rule("intake.dossier_zip",

@@ -3,6 +3,7 @@ document requirements, publishing, copying for the next year."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from portal.cycles.models import Cycle, CycleStatus, DocumentRequirement
 from portal.extensions import db
+from tests.nominations.factories import make_cycle, make_nomination
 
 FORM = {
     "name": "FY2031", "window_timezone": "Asia/Kuala_Lumpur",
@@ -117,3 +119,34 @@ def test_only_staff_manage_cycles(client, factory, login_as):
     assert client.get("/admin/cycles").status_code == 403
     assert client.post("/admin/cycles/new", data=FORM).status_code == 403
     assert db.session.scalars(select(Cycle)).first() is None
+
+
+def test_what_nominations_use_stays_and_a_refusal_changes_nothing(client, staff, factory):
+    """Cycles ask nominations (a higher area) through hooks: a chosen specialty and a
+    document with files stay, and the refused form saves none of its other changes."""
+    cycle = make_cycle(name="FY2088")
+    make_nomination(cycle, factory.institution(), documents=("cv",))  # chose cardiology
+    form = dict(FORM, name="FY2089", specialties="radiology: Radiology")
+    response = client.post(f"/admin/cycles/{cycle.id}", data=form)
+    assert response.status_code == 422
+    assert "Specialty cardiology is chosen by nominations" in response.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(Cycle, cycle.id)
+    assert kept.name == "FY2088"
+    assert [s.code for s in kept.specialties] == ["cardiology", "radiology"]
+
+    cv = next(r for r in kept.requirements if r.code == "cv")
+    refused = client.post(f"/admin/cycles/{cycle.id}/requirements/{cv.id}/delete",
+                          follow_redirects=True)
+    assert "Nominations have uploaded this document" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert "cv" in [r.code for r in db.session.get(Cycle, cycle.id).requirements]
+    listed = client.get("/admin/cycles").get_data(as_text=True)
+    row = re.search(r"FY2088</a></td>(.*?)</tr>", listed, re.S)
+    assert row and re.findall(r"<td>(.*?)</td>", row[1])[-1] == "1"  # its nominations
+
+
+def test_new_cycles_are_entered_in_the_program_zone(app, client, staff, monkeypatch):
+    monkeypatch.setitem(app.config, "PROGRAM_TIMEZONE", "Asia/Manila")
+    page = client.get("/admin/cycles/new").get_data(as_text=True)
+    assert '<option selected value="Asia/Manila">' in page

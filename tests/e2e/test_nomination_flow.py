@@ -358,7 +358,7 @@ def test_a_nomination_from_draft_to_resubmitted(page, phone, staff, live_server,
     second_tab.close()
     history = page.locator("ol.history")
     expect(history.locator("strong", has_text="Submitted")).to_have_count(1)
-    assert _events(e2e_app, nomination_id).count("submitted") == 1
+    assert _events(e2e_app, nomination_id).count("submit") == 1  # history: the moves
     assert _receipts(e2e_app, reference) == 1
     expect(page.get_by_role("link", name="Edit candidate details")).to_have_count(0)
     expect(page.locator("form.upload-form")).to_have_count(0)
@@ -380,8 +380,8 @@ def test_a_nomination_from_draft_to_resubmitted(page, phone, staff, live_server,
     expect(history.locator("strong", has_text="Resubmitted")).to_have_count(1)
     expect(cv.get_by_role("note")).to_have_count(0)  # the note was dealt with
     kinds = _events(e2e_app, nomination_id)
-    assert [k for k in kinds if k in ("submitted", "returned", "resubmitted")] == [
-        "submitted", "returned", "resubmitted"], kinds
+    assert [k for k in kinds if k in ("submit", "return", "resubmit")] == [
+        "submit", "return", "resubmit"], kinds
     assert _receipts(e2e_app, reference) == 2
 
 

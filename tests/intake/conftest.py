@@ -1,4 +1,4 @@
-"""Fixtures of the staff intake tests."""
+"""Fixtures of the staff intake tests (data comes from tests/nominations/factories.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
-
-from tests.intake.factories import IntakeFactory
-
-
-@pytest.fixture
-def intake(app_ctx) -> IntakeFactory:  # noqa: ANN001
-    return IntakeFactory()
 
 
 @pytest.fixture

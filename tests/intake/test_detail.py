@@ -7,21 +7,24 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.nominations.models import NominationEvent, NominationState, ReturnNote
 from tests.intake.conftest import count_queries
+from tests.nominations.factories import make_cycle, make_nomination
 
 
-def _dossier(factory, intake, **kw):  # noqa: ANN001, ANN202
+def _dossier(factory, **kw):  # noqa: ANN001, ANN202
     hospital = factory.institution(name="Bach Mai Hospital", country="VN")
-    cycle = intake.cycle()
-    nomination = intake.nomination(cycle, hospital, family_name="Nguyen",
-                                   given_names="Van An", native_name="Nguyễn Văn An",
-                                   documents=("application", "passport", "photo"), **kw)
+    cycle = make_cycle()
+    kw.setdefault("state", NominationState.SUBMITTED)
+    nomination = make_nomination(cycle, hospital, family_name="Nguyen",
+                                 given_names="Van An", native_name="Nguyễn Văn An",
+                                 documents=("application", "passport", "photo"), **kw)
     return cycle, nomination
 
 
-def test_page_shows_facts_documents_previews_and_history(client, factory, intake,  # noqa: ANN001
+def test_page_shows_facts_documents_previews_and_history(client, factory,  # noqa: ANN001
                                                          staff) -> None:
-    other = intake.nomination(intake.cycle(), factory.institution(), family_name="Nguyen")
-    cycle, nomination = _dossier(factory, intake, duplicate_flags=[{
+    other = make_nomination(make_cycle(), factory.institution(), family_name="Nguyen",
+                            state=NominationState.SUBMITTED)
+    cycle, nomination = _dossier(factory, duplicate_flags=[{
         "kind": "prior_nomination", "match": "name_dob", "nomination_id": other.id,
         "reference": other.reference, "institution": "Hospital X", "cycle": "FY2001",
         "state": "rejected"}])
@@ -46,8 +49,8 @@ def test_page_shows_facts_documents_previews_and_history(client, factory, intake
     assert len(queries) <= 12  # a fixed plan: nothing per document or event
 
 
-def test_return_for_changes_with_notes(client, factory, intake, staff) -> None:  # noqa: ANN001
-    cycle, nomination = _dossier(factory, intake)
+def test_return_for_changes_with_notes(client, factory, staff) -> None:  # noqa: ANN001
+    cycle, nomination = _dossier(factory)
     passport = next(r for r in cycle.requirements if r.code == "passport")
 
     response = client.post(f"/staff/nominations/{nomination.id}/return", data={
@@ -72,8 +75,8 @@ def test_return_for_changes_with_notes(client, factory, intake, staff) -> None: 
     assert "Please fix two things." in page  # in the history
 
 
-def test_return_needs_a_message(client, factory, intake, staff) -> None:  # noqa: ANN001
-    _cycle, nomination = _dossier(factory, intake)
+def test_return_needs_a_message(client, factory, staff) -> None:  # noqa: ANN001
+    _cycle, nomination = _dossier(factory)
 
     response = client.post(f"/staff/nominations/{nomination.id}/return", data={
         "comment": "  ", "field_notes-0-comment": "No field chosen"})
@@ -86,8 +89,8 @@ def test_return_needs_a_message(client, factory, intake, staff) -> None:  # noqa
     assert nomination.state == NominationState.SUBMITTED
 
 
-def test_mark_under_review_once(client, factory, intake, staff) -> None:  # noqa: ANN001
-    _cycle, nomination = _dossier(factory, intake)
+def test_mark_under_review_once(client, factory, staff) -> None:  # noqa: ANN001
+    _cycle, nomination = _dossier(factory)
     url = f"/staff/nominations/{nomination.id}/under-review"
 
     assert client.post(url).status_code == 303
@@ -97,11 +100,11 @@ def test_mark_under_review_once(client, factory, intake, staff) -> None:  # noqa
     assert "already under review" in again
     kinds = db.session.scalars(select(NominationEvent.kind).where(
         NominationEvent.nomination_id == nomination.id)).all()
-    assert kinds.count("under_review") == 1
+    assert kinds.count("start_review") == 1  # the history names the lifecycle's move
 
 
-def test_drafts_cannot_be_returned(client, factory, intake, staff) -> None:  # noqa: ANN001
-    _cycle, nomination = _dossier(factory, intake, state=NominationState.DRAFT)
+def test_drafts_cannot_be_returned(client, factory, staff) -> None:  # noqa: ANN001
+    _cycle, nomination = _dossier(factory, state=NominationState.DRAFT)
 
     page = client.get(f"/staff/nominations/{nomination.id}").get_data(as_text=True)
     assert "Return to the institution" not in page

@@ -8,15 +8,16 @@ from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.intake.archive import ascii_part, file_name
-from portal.nominations.models import NominationDocument
-from tests.intake.factories import jpeg_bytes, pdf_bytes
+from portal.nominations.models import NominationDocument, NominationState
+from tests.nominations.factories import jpeg_bytes, make_cycle, make_nomination, pdf_bytes
 
 
-def _documents(factory, intake):  # noqa: ANN001, ANN202
+def _documents(factory):  # noqa: ANN001, ANN202
     hospital = factory.institution(name="Bệnh viện Bạch Mai", country="VN")
-    cycle = intake.cycle()
-    nomination = intake.nomination(cycle, hospital, family_name="Nguyễn",
-                                   given_names="Văn Đức", documents=("passport", "photo"))
+    cycle = make_cycle()
+    nomination = make_nomination(cycle, hospital, state=NominationState.SUBMITTED,
+                                 family_name="Nguyễn", given_names="Văn Đức",
+                                 documents=("passport", "photo"))
     docs = db.session.scalars(select(NominationDocument).where(
         NominationDocument.nomination_id == nomination.id)
         .order_by(NominationDocument.id)).all()
@@ -29,9 +30,9 @@ def _downloads(document_id: int) -> list[AuditEvent]:
         AuditEvent.object_id == str(document_id))))
 
 
-def test_download_is_an_attachment_with_a_safe_name_and_is_logged(client, factory, intake,  # noqa: ANN001
+def test_download_is_an_attachment_with_a_safe_name_and_is_logged(client, factory,  # noqa: ANN001
                                                                   staff) -> None:
-    nomination, passport, _photo = _documents(factory, intake)
+    nomination, passport, _photo = _documents(factory)
 
     response = client.get(f"/staff/nominations/documents/{passport.id}/download")
 
@@ -49,8 +50,8 @@ def test_download_is_an_attachment_with_a_safe_name_and_is_logged(client, factor
     assert event.details["nomination_id"] == nomination.id
 
 
-def test_preview_is_sandboxed_inline_and_logged(client, factory, intake, staff) -> None:  # noqa: ANN001
-    _nomination, passport, photo = _documents(factory, intake)
+def test_preview_is_sandboxed_inline_and_logged(client, factory, staff) -> None:  # noqa: ANN001
+    _nomination, passport, photo = _documents(factory)
 
     for document, data, kind in ((passport, pdf_bytes(), "application/pdf"),
                                  (photo, jpeg_bytes(), "image/jpeg")):
@@ -66,12 +67,12 @@ def test_preview_is_sandboxed_inline_and_logged(client, factory, intake, staff) 
         assert [e.details["how"] for e in _downloads(document.id)] == ["preview"]
 
 
-def test_missing_file_or_unknown_document_is_404_and_not_logged(client, factory, intake,  # noqa: ANN001
+def test_missing_file_or_unknown_document_is_404_and_not_logged(client, factory,  # noqa: ANN001
                                                                staff) -> None:
     from portal.storage import get_storage
     from portal.storage.models import Blob
 
-    _nomination, passport, _photo = _documents(factory, intake)
+    _nomination, passport, _photo = _documents(factory)
     get_storage().delete(db.session.get(Blob, passport.blob_id).key)
 
     assert client.get(f"/staff/nominations/documents/{passport.id}/download").status_code == 404
@@ -80,8 +81,8 @@ def test_missing_file_or_unknown_document_is_404_and_not_logged(client, factory,
     assert _downloads(passport.id) == []
 
 
-def test_non_staff_cannot_download(client, factory, intake, login_as) -> None:  # noqa: ANN001
-    nomination, passport, _photo = _documents(factory, intake)
+def test_non_staff_cannot_download(client, factory, login_as) -> None:  # noqa: ANN001
+    nomination, passport, _photo = _documents(factory)
     owner = factory.nominator(db.session.get(Institution, nomination.institution_id))
     login_as(owner)
     for how in ("download", "preview"):

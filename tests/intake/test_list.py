@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from portal.nominations.models import NominationState
 from tests.intake.conftest import count_queries
+from tests.nominations.factories import make_cycle, make_nomination, make_nominations
 
 URL = "/staff/nominations/"
 
@@ -16,12 +18,12 @@ def _names(response) -> list[str]:  # noqa: ANN001
     return re.findall(r'href="/staff/nominations/\d+">([^<,]+)', html)
 
 
-def _world(factory, intake):  # noqa: ANN001, ANN202
+def _world(factory):  # noqa: ANN001, ANN202
     kl = factory.institution(name="Kuala Lumpur General", country="MY")
     hanoi = factory.institution(name="Bach Mai Hospital", country="VN", city="Hanoi",
                                 timezone="Asia/Ho_Chi_Minh")
-    old, new = intake.cycle("FY2026"), intake.cycle("FY2027")
-    n = intake.nomination
+    old, new = make_cycle("FY2026"), make_cycle("FY2027")
+    n = partial(make_nomination, state=NominationState.SUBMITTED)
     rows = {
         "Tan": n(new, kl, family_name="Tan", given_names="Wei Ming", specialty="radiology"),
         "Nguyen": n(new, hanoi, family_name="Nguyen", given_names="Van An",
@@ -34,8 +36,8 @@ def _world(factory, intake):  # noqa: ANN001, ANN202
     return kl, hanoi, old, new, rows
 
 
-def test_filters_narrow_the_list(client, factory, intake, staff) -> None:  # noqa: ANN001
-    kl, hanoi, old, new, rows = _world(factory, intake)
+def test_filters_narrow_the_list(client, factory, staff) -> None:  # noqa: ANN001
+    kl, hanoi, old, new, rows = _world(factory)
 
     assert sorted(_names(client.get(URL))) == ["Abdullah", "Le", "Nguyen", "Oldcycle", "Tan"]
     assert sorted(_names(client.get(f"{URL}?cycle={new.id}"))) == [
@@ -49,8 +51,8 @@ def test_filters_narrow_the_list(client, factory, intake, staff) -> None:  # noq
     assert "Abdullah" not in _names(client.get(f"{URL}?complete=yes"))
 
 
-def test_search_by_name_native_name_and_reference(client, factory, intake, staff) -> None:  # noqa: ANN001
-    _kl, _hanoi, _old, _new, rows = _world(factory, intake)
+def test_search_by_name_native_name_and_reference(client, factory, staff) -> None:  # noqa: ANN001
+    _kl, _hanoi, _old, _new, rows = _world(factory)
 
     assert _names(client.get(f"{URL}?q=nguyen")) == ["Nguyen"]
     assert _names(client.get(f"{URL}?q=WEI+tan")) == ["Tan"]  # every word, any case
@@ -63,8 +65,8 @@ def test_search_by_name_native_name_and_reference(client, factory, intake, staff
     assert "No nomination matches." in response.get_data(as_text=True)
 
 
-def test_sort_by_each_column(client, factory, intake, staff) -> None:  # noqa: ANN001
-    _world(factory, intake)
+def test_sort_by_each_column(client, factory, staff) -> None:  # noqa: ANN001
+    _world(factory)
 
     assert _names(client.get(f"{URL}?sort=name")) == [
         "Abdullah", "Le", "Nguyen", "Oldcycle", "Tan"]
@@ -81,10 +83,10 @@ def test_sort_by_each_column(client, factory, intake, staff) -> None:  # noqa: A
     assert client.get(f"{URL}?sort=password").status_code == 200
 
 
-def test_pages_and_counts(client, factory, intake, staff) -> None:  # noqa: ANN001
+def test_pages_and_counts(client, factory, staff) -> None:  # noqa: ANN001
     kl = factory.institution()
-    cycle = intake.cycle()
-    intake.many(cycle, [kl], 30)  # submitted, draft, under review, returned in turn
+    cycle = make_cycle()
+    make_nominations(cycle, [kl], 30)  # submitted, draft, under review, returned in turn
 
     first = client.get(f"{URL}?per_page=25&sort=name")
     html = first.get_data(as_text=True)
@@ -109,9 +111,9 @@ def test_pages_and_counts(client, factory, intake, staff) -> None:  # noqa: ANN0
     assert 'data-state="submitted">8<' in drafts
 
 
-def test_htmx_gets_the_results_only_and_the_url_gives_the_page(client, factory, intake,  # noqa: ANN001
+def test_htmx_gets_the_results_only_and_the_url_gives_the_page(client, factory,  # noqa: ANN001
                                                              staff) -> None:
-    _world(factory, intake)
+    _world(factory)
 
     fragment = client.get(f"{URL}?country=VN", headers={"HX-Request": "true"})
     text = fragment.get_data(as_text=True)
@@ -127,17 +129,17 @@ def test_htmx_gets_the_results_only_and_the_url_gives_the_page(client, factory, 
     assert sorted(_names(page)) == ["Le", "Nguyen"]
 
 
-def test_queries_per_page_do_not_grow_with_rows(client, factory, intake, staff) -> None:  # noqa: ANN001
+def test_queries_per_page_do_not_grow_with_rows(client, factory, staff) -> None:  # noqa: ANN001
     institutions = [factory.institution(country=c) for c in ("MY", "VN", "PH", "TH")]
-    cycle = intake.cycle()
-    intake.many(cycle, institutions, 20)
+    cycle = make_cycle()
+    make_nominations(cycle, institutions, 20)
     url = f"{URL}?cycle={cycle.id}&sort=institution&per_page=100"
 
     with count_queries() as small:
         assert client.get(url).status_code == 200
     with count_queries() as small_fragment:
         assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
-    intake.many(cycle, institutions, 180)
+    make_nominations(cycle, institutions, 180)
     with count_queries() as large:
         response = client.get(url)
     with count_queries() as large_fragment:

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.db import utcnow
 from portal.extensions import db
-from portal.nominations.models import DocumentState, NominationDocument
+from portal.nominations.models import DocumentState, NominationDocument, NominationState
 from portal.storage import get_storage
 from portal.storage.models import Blob
+from tests.nominations.factories import make_cycle, make_nomination
 
 
 def _files(nomination) -> dict[str, tuple[int, str]]:  # noqa: ANN001
@@ -27,14 +28,16 @@ def _files(nomination) -> dict[str, tuple[int, str]]:  # noqa: ANN001
 
 
 def test_purge_removes_sensitive_files_of_past_cycles_only(app_ctx, client, factory,  # noqa: ANN001
-                                                           intake, login_as) -> None:
+                                                           login_as) -> None:
     today = utcnow().date()
     hospital = factory.institution()
     # Training ended 400 days ago, kept 365 days: past. Ended 100 days ago: not yet.
-    past = intake.cycle(training_ends_on=today - timedelta(days=400), retention_days=365)
-    recent = intake.cycle(training_ends_on=today - timedelta(days=100), retention_days=365)
-    old = intake.nomination(past, hospital, documents=("passport", "cv"))
-    new = intake.nomination(recent, hospital, documents=("passport",))
+    past = make_cycle(training_ends_on=today - timedelta(days=400), retention_days=365)
+    recent = make_cycle(training_ends_on=today - timedelta(days=100), retention_days=365)
+    old = make_nomination(past, hospital, state=NominationState.SUBMITTED,
+                          documents=("passport", "cv"))
+    new = make_nomination(recent, hospital, state=NominationState.SUBMITTED,
+                          documents=("passport",))
     old_files, new_files = _files(old), _files(new)
     storage = get_storage()
     db.session.commit()  # end the test's transaction: the command writes in its own
@@ -71,8 +74,8 @@ def test_purge_removes_sensitive_files_of_past_cycles_only(app_ctx, client, fact
     assert client.get(download).status_code == 404
 
 
-def test_nothing_due_says_so(app_ctx, intake) -> None:  # noqa: ANN001
-    intake.cycle()
+def test_nothing_due_says_so(app_ctx) -> None:  # noqa: ANN001
+    make_cycle()
     db.session.commit()
     result = app_ctx.test_cli_runner().invoke(args=["purge-sensitive", "--dry-run"])
     assert result.exit_code == 0

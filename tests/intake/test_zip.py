@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 
 from sqlalchemy import func, select
 
@@ -12,7 +13,7 @@ from portal.extensions import db
 from portal.intake.archive import FileEntry, stream_zip
 from portal.nominations.models import NominationState
 from portal.storage import get_storage
-from tests.intake.factories import jpeg_bytes, pdf_bytes
+from tests.nominations.factories import jpeg_bytes, make_cycle, make_nomination, pdf_bytes
 
 
 def _committed_downloads() -> int:
@@ -23,11 +24,12 @@ def _committed_downloads() -> int:
 
 
 def test_dossier_zip_is_streamed_named_and_logged_before_streaming(client, factory,  # noqa: ANN001
-                                                                   intake, staff) -> None:
+                                                                   staff) -> None:
     hospital = factory.institution(name="Kuala Lumpur General", country="MY")
-    cycle = intake.cycle()
-    nomination = intake.nomination(cycle, hospital, family_name="Tan", given_names="Wei Ming",
-                                   documents=("application", "cv", "passport", "photo"))
+    cycle = make_cycle()
+    nomination = make_nomination(cycle, hospital, state=NominationState.SUBMITTED,
+                                 family_name="Tan", given_names="Wei Ming",
+                                 documents=("application", "cv", "passport", "photo"))
     url = f"/staff/nominations/{nomination.id}/dossier.zip"
 
     response = client.get(url, buffered=False)
@@ -58,19 +60,20 @@ def test_dossier_zip_is_streamed_named_and_logged_before_streaming(client, facto
     assert {e.actor_id for e in events} == {staff.id}
 
 
-def test_export_zip_follows_the_filters_and_keeps_names_unique(client, factory, intake,  # noqa: ANN001
+def test_export_zip_follows_the_filters_and_keeps_names_unique(client, factory,  # noqa: ANN001
                                                                staff) -> None:
     hospital = factory.institution(name="Kuala Lumpur General", country="MY")
     elsewhere = factory.institution(name="Philippine General", country="PH")
-    cycle = intake.cycle()
+    cycle = make_cycle()
     # Two candidates with the same name at the same institution.
-    intake.nomination(cycle, hospital, family_name="Tan", given_names="Li",
-                      documents=("cv",))
-    intake.nomination(cycle, hospital, family_name="Tan", given_names="Li",
-                      documents=("cv", "photo"))
-    intake.nomination(cycle, elsewhere, family_name="Santos", documents=("cv",))
-    intake.nomination(cycle, hospital, family_name="Draft", documents=("cv",),
-                      state=NominationState.DRAFT)
+    make_nomination(cycle, hospital, state=NominationState.SUBMITTED, family_name="Tan",
+                    given_names="Li", documents=("cv",))
+    make_nomination(cycle, hospital, state=NominationState.SUBMITTED, family_name="Tan",
+                    given_names="Li", documents=("cv", "photo"))
+    make_nomination(cycle, elsewhere, state=NominationState.SUBMITTED, family_name="Santos",
+                    documents=("cv",))
+    make_nomination(cycle, hospital, family_name="Draft", documents=("cv",),
+                    state=NominationState.DRAFT)
 
     response = client.get("/staff/nominations/export.zip?country=MY&state=submitted")
 
@@ -98,11 +101,10 @@ def test_zip_streams_in_small_pieces_and_notes_missing_files(app_ctx) -> None:  
     storage = get_storage()
     payload = b"%PDF-1.7\n" + bytes(range(256)) * 12_000  # ~3 MB
     storage.put(io.BytesIO(payload), "intake-test-big", content_type="application/pdf")
-    entry = FileEntry(document_id=1, nomination_id=1, reference="N-1", requirement_code="cv",
-                      sensitive=False, key="intake-test-big", size=len(payload),
-                      sha256="", content_type="application/pdf", uploaded_at=None,
-                      name="a.pdf")
-    missing = FileEntry(**{**entry.__dict__, "key": "intake-test-gone", "name": "b.pdf"})
+    entry = FileEntry(key="intake-test-big", name="a.pdf", content_type="application/pdf",
+                      size=len(payload), object_type="document", object_id=1,
+                      details={"reference": "N-1", "requirement": "cv"})
+    missing = replace(entry, key="intake-test-gone", name="b.pdf")
     pieces = list(stream_zip(storage, [entry, missing]))
     storage.delete("intake-test-big")
 

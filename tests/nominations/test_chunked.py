@@ -141,3 +141,9 @@ def test_abandoned_upload_is_aborted_by_the_sweep(client, draft, cycle):
     assert db.session.scalar(select(func.count(PendingUpload.id))) == 0
     assert db.session.scalar(select(func.count(ChunkedDocumentUpload.id))) == 0
     assert client.get(state["status_url"]).status_code == 404
+
+
+def test_the_size_that_goes_up_in_parts_is_a_setting(app, client, draft, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_CHUNK_MB", 2)
+    page = client.get(f"/nominations/{draft.id}").get_data(as_text=True)
+    assert f'data-chunk-threshold="{2 * 1024 * 1024}"' in page
