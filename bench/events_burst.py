@@ -17,10 +17,12 @@ import argparse
 import http.client
 import os
 import re
+import secrets
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -40,6 +42,13 @@ from bench.common import (  # noqa: E402
     portal_env,
     workdir,
 )
+from portal.accounts.models import Role, User, UserRole  # noqa: E402
+from portal.alumni.models import Alumnus  # noqa: E402
+from portal.db import utcnow  # noqa: E402
+from portal.events.lifecycle import SEAT_STATES, WAITLIST_STATES  # noqa: E402
+from portal.events.models import Event, Registration  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from tests.services import ensure_postgres  # noqa: E402
 
 DB_NAME = "portal_bench_events"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -52,16 +61,8 @@ def _admin(sql: str) -> None:
     engine.dispose()
 
 
-def _world(app, people: int, seats: int) -> tuple[int, list[tuple[int, str]]]:  # noqa: ANN001
+def _world(app, people: int, seats: int) -> tuple[int, list[tuple[int, str]]]:
     """The event and the alumni accounts (bulk inserts; nobody needs a password)."""
-    import secrets
-    from datetime import timedelta
-
-    from portal.accounts.models import Role, User, UserRole
-    from portal.alumni.models import Alumnus
-    from portal.db import utcnow
-    from portal.events.models import Event
-    from portal.extensions import db
 
     with app.app_context():
         db.create_all()
@@ -88,7 +89,7 @@ def _world(app, people: int, seats: int) -> tuple[int, list[tuple[int, str]]]:  
         return event.id, [(u, r["session_token"]) for u, r in zip(ids, rows, strict=True)]
 
 
-def _signed_in(app, event_id: int, users: list[tuple[int, str]]) -> list[tuple[str, str]]:  # noqa: ANN001
+def _signed_in(app, event_id: int, users: list[tuple[int, str]]) -> list[tuple[str, str]]:
     """(session cookie, CSRF token) per alumnus, made by the app itself."""
     found = []
     for user_id, token in users:
@@ -125,8 +126,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64, help="HTTP client threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     args = parser.parse_args()
-
-    from tests.services import ensure_postgres
 
     ensure_postgres()
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -168,18 +167,13 @@ def main() -> None:
             _report(app, event_id, args, results, wall)
     finally:
         if app is not None:
-            from portal.extensions import db
-
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
         _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
-def _report(app, event_id: int, args, results, wall: float) -> None:  # noqa: ANN001
-    from portal.events.models import Event, Registration
-    from portal.extensions import db
-
+def _report(app, event_id: int, args, results, wall: float) -> None:
     latencies = [lat * 1000 for lat, _ in results]
     errors = [status for _, status in results if status != 303]
     with app.app_context():
@@ -189,16 +183,16 @@ def _report(app, event_id: int, args, results, wall: float) -> None:  # noqa: AN
             .group_by(Registration.status)).all())
         line = db.session.scalars(
             select(Registration.waitlist_position).where(
-                Registration.event_id == event_id, Registration.status == "waitlisted")
+                Registration.event_id == event_id, Registration.status.in_(WAITLIST_STATES))
             .order_by(Registration.id)).all()
-        sold = by_status.get("registered", 0)
+        sold = sum(n for status, n in by_status.items() if status in SEAT_STATES)
         waitlist_ok = line == list(range(1, len(line) + 1))
         seats_taken = event.seats_taken
     load = os.getloadavg()[0]
     print(f"burst: {args.people} POST /events/{event_id}/register from {args.clients} client "
           f"threads against gunicorn -w {args.workers} (sync) on PostgreSQL")
     print(f"seats sold: {sold} (must be {args.seats}); counter {seats_taken}; "
-          f"waitlisted: {by_status.get('waitlisted', 0)}; waitlist places 1..{len(line)} "
+          f"waitlisted: {len(line)}; waitlist places 1..{len(line)} "
           f"in acceptance order: {'yes' if waitlist_ok else 'NO'}")
     print(f"latency: median {percentile(latencies, 50):.0f} ms, p95 "
           f"{percentile(latencies, 95):.0f} ms, max {max(latencies):.0f} ms")

@@ -87,6 +87,17 @@ SETTINGS: list[Setting] = [
             bool),
     Setting("ALUMNI_IMPORT_MAX_MB", 5, "Largest spreadsheet (CSV or XLSX) staff may import "
             "as alumni records, in MB.", int),
+    Setting("EVENT_MATERIAL_MAX_MB", 25, "Largest event material staff may upload (MB).", int),
+    Setting("EVENT_GUEST_LIMIT", "10 per hour", "Guest registration requests per IP address "
+            "(Flask-Limiter syntax; several limits separated by ';')."),
+    Setting("EVENT_GUEST_LINK_HOURS", 48, "Life of the link a guest confirms a registration "
+            "with.", int),
+    Setting("CERTIFICATE_CHECK_LIMIT", "60 per minute", "Public certificate checks per IP "
+            "address."),
+    Setting("EVENT_REMINDER_DAYS", 2, "Days before an event its reminder goes to seat "
+            "holders.", int),
+    Setting("EVENT_FOLLOW_UP_DAYS", 30, "Events that ended longer ago than this get no "
+            "certificate mail (e.g. imported history).", int),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import tempfile
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import segno
 from flask_babel import force_locale, format_date
@@ -28,20 +30,15 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.services import external_url
 from portal.db import new_key
 from portal.events import fonts
+from portal.events.errors import NotAvailable as NotAvailable  # raised here
 from portal.events.labels import hours, kind_label
 from portal.events.models import Certificate, Event, Registration
 from portal.extensions import db
 from portal.i18n import country_name
 
 
-class NotAvailable(Exception):
-    """No certificate: the person did not attend, or the event has not ended."""
-
-
 def event_dates(event: Event) -> str:
     """The day(s) of the event in the venue's zone, as ISO dates."""
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(event.venue_timezone)
     first = event.starts_at.astimezone(zone).date()
     last = event.ends_at.astimezone(zone).date()
@@ -58,7 +55,7 @@ def issue(registration: Registration, event: Event) -> Certificate:
     if not (registration.attended and event.is_over()):
         raise NotAvailable()
     name, native = registration.person_name(), ""
-    if registration.alumnus_id is not None:
+    if registration.alumnus_id is not None and registration.alumnus is not None:
         native = registration.alumnus.native_name or ""
         if native.strip() == name.strip():
             native = ""
@@ -79,8 +76,6 @@ def verification_url(certificate: Certificate) -> str:
 
 
 def _dates_text(value: str) -> str:
-    from datetime import date
-
     parts = [format_date(date.fromisoformat(p), "long") for p in value.split("/")]
     return " – ".join(parts)
 

@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.alumni.models import Alumnus
 from portal.alumni.services import alumnus_for_user
 from portal.db import utcnow
 from portal.events import certificates
+from portal.events.codes import new_pass_code
 from portal.events.models import (
     Event,
     EventKind,
@@ -23,7 +25,6 @@ from portal.events.models import (
     RegSource,
     RegStatus,
 )
-from portal.events.registration import new_pass_code
 from portal.extensions import db
 
 ACCOUNT_RECORDS = [  # used only when the alumni area has not created the demo records
@@ -40,7 +41,7 @@ def _at(days: int, hour: int, zone: str) -> datetime:
     return datetime.combine(day, time(hour), tz).astimezone(ZoneInfo("UTC"))
 
 
-def _record(user: Any, values: tuple[str, ...]) -> Alumnus:
+def _record(user: User, values: tuple[str, ...]) -> Alumnus:
     record = alumnus_for_user(user)
     if record is None:
         family, given, native, country, specialty, zone = values
@@ -67,7 +68,7 @@ def _reg(event: Event, alumnus: Alumnus | None = None, **values: Any) -> Registr
     return reg
 
 
-def _event(admin: Any, zone: str, **values: Any) -> Event:
+def _event(admin: User, zone: str, **values: Any) -> Event:
     event = Event(created_by_id=admin.id, venue_timezone=zone, seats_taken=0, waitlist_last=0,
                   published_at=utcnow(), **values)
     db.session.add(event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.events import bp, labels
-from portal.events.registration import format_pass_code
+from portal.events.codes import format_pass_code
 
 bp.add_app_template_filter(labels.kind_label, "event_kind")
 bp.add_app_template_filter(labels.mode_label, "event_mode")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    Field,
     FloatField,
     IntegerField,
     RadioField,
@@ -34,21 +34,6 @@ from portal.events.models import EventMode
 from portal.i18n import country_choices, timezone_choices, valid_timezone
 
 LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def specialty_choices() -> list[tuple[str, str]]:
-    """Specialty codes known from cycles and alumni records."""
-    from portal.alumni.models import Alumnus
-    from portal.cycles.models import Specialty
-    from portal.extensions import db
-
-    names: dict[str, str] = {}
-    for code, name in db.session.execute(select(Specialty.code, Specialty.name).distinct()):
-        names.setdefault(code, name)
-    for (code,) in db.session.execute(select(Alumnus.specialty).distinct()):
-        if code:
-            names.setdefault(code, code.replace("_", " ").capitalize())
-    return sorted(names.items(), key=lambda kv: str(kv[1]).lower())
 
 
 class EventForm(FlaskForm):
@@ -81,19 +66,19 @@ class EventForm(FlaskForm):
                                      "by e-mail)"))
     cpd_hours = FloatField(_l("CPD hours"), validators=[Optional(), NumberRange(0, 500)])
 
-    def with_choices(self) -> EventForm:
+    def with_choices(self, specialties: list[tuple[str, str]]) -> EventForm:
         countries = country_choices()
         self.country.choices = [("", "—"), *countries]
         self.eligible_countries.choices = countries
-        self.eligible_specialties.choices = specialty_choices()
+        self.eligible_specialties.choices = specialties
         self.venue_timezone.choices = [("", "—"), *timezone_choices()]
         return self
 
-    def validate_venue_timezone(self, field) -> None:  # noqa: ANN001
+    def validate_venue_timezone(self, field: Field) -> None:
         if not valid_timezone(field.data):
             raise ValidationError(_l("Choose a time zone from the list."))
 
-    def validate_online_link(self, field) -> None:  # noqa: ANN001
+    def validate_online_link(self, field: Field) -> None:
         field.data = (field.data or "").strip()
         if not field.data and self.mode.data in (EventMode.ONLINE, EventMode.HYBRID):
             raise ValidationError(_l("Online and hybrid events need the link."))
@@ -101,11 +86,11 @@ class EventForm(FlaskForm):
                            or any(c.isspace() for c in field.data)):
             raise ValidationError(_l("Give a web address starting with https://."))
 
-    def validate_ends_at(self, field) -> None:  # noqa: ANN001
+    def validate_ends_at(self, field: Field) -> None:
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The end must be after the start."))
 
-    def validate_registration_closes_at(self, field) -> None:  # noqa: ANN001
+    def validate_registration_closes_at(self, field: Field) -> None:
         opens, start = self.registration_opens_at.data, self.starts_at.data
         if field.data and start and field.data > start:
             raise ValidationError(_l("Registration must close before the event starts."))

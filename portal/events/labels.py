@@ -6,26 +6,26 @@ from flask_babel import lazy_gettext as _l
 
 from portal.events.models import EventKind, EventMode, EventStatus, RegStatus
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, object] = {
     EventKind.LECTURE: _l("Lecture"),
     EventKind.DEMONSTRATION: _l("Demonstration"),
     EventKind.SEMINAR: _l("Seminar"),
     EventKind.EXPERT_DISPATCH: _l("Expert visit"),
 }
 
-MODE_LABELS = {
+MODE_LABELS: dict[str, object] = {
     EventMode.IN_PERSON: _l("At the venue"),
     EventMode.ONLINE: _l("Online"),
     EventMode.HYBRID: _l("At the venue and online"),
 }
 
-EVENT_STATUS_LABELS = {
+EVENT_STATUS_LABELS: dict[str, object] = {
     EventStatus.DRAFT: _l("draft"),
     EventStatus.PUBLISHED: _l("published"),
     EventStatus.CANCELLED: _l("cancelled"),
 }
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, object] = {
     RegStatus.PENDING: _l("waiting for e-mail confirmation"),
     RegStatus.REGISTERED: _l("registered"),
     RegStatus.WAITLISTED: _l("on the waitlist"),

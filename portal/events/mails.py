@@ -9,11 +9,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from portal.accounts.services import external_url
 from portal.alumni.models import Alumnus
 from portal.events.calendar import ics_for
-from portal.events.models import Event, Registration, RegStatus
+from portal.events.lifecycle import SEAT_STATES, WAITLIST_STATES
+from portal.events.links import personal_link
+from portal.events.models import Event, Registration
+from portal.events.queries import waitlist_rank
 from portal.extensions import db
 from portal.notify.services import Attachment, queue_mail
 
@@ -29,7 +33,7 @@ class Recipient:
 def recipient(registration: Registration) -> Recipient | None:
     """Where a registrant's mail goes: the account's address, else the alumni record's, or
     the guest's. Needs alumnus and alumnus.user loaded."""
-    if registration.alumnus_id is not None:
+    if registration.alumnus_id is not None and registration.alumnus is not None:
         alumnus: Alumnus = registration.alumnus
         user = alumnus.user
         email = user.email if user is not None else alumnus.email
@@ -44,7 +48,7 @@ def recipient(registration: Registration) -> Recipient | None:
                      registration.guest_language or "en", None)
 
 
-def with_people():  # noqa: ANN201
+def with_people() -> tuple[LoaderOption, ...]:
     """Loader options for mailing a registration (event, alumnus, account)."""
     return (joinedload(Registration.event),
             joinedload(Registration.alumnus).joinedload(Alumnus.user))
@@ -56,25 +60,15 @@ def load(registration_id: int) -> Registration:
                               .execution_options(populate_existing=True)).one()
 
 
-def personal_link(registration: Registration) -> str:
-    """The page of this registration: the event page for alumni, the guest's own page."""
-    if registration.alumnus_id is None and registration.guest_salt:
-        from portal.events.registration import guest_key
-
-        return external_url("events.guest_page", registration_id=registration.id,
-                            key=guest_key(registration))
-    return external_url("events.show", event_id=registration.event_id)
-
-
 def calendar_attachment(registration: Registration) -> Attachment:
     event = registration.event
     link = event.online_link if (event.has_online_part
-                                 and registration.status == RegStatus.REGISTERED) else ""
+                                 and registration.status in SEAT_STATES) else ""
     data = ics_for(event, url=personal_link(registration), online_link=link)
     return Attachment("event.ics", "text/calendar", data)
 
 
-def _send(registration: Registration, template: str, subject: Any, *,
+def _send(registration: Registration, template: str, subject: str, *,
           ics: bool = False, **context: Any) -> bool:
     to = recipient(registration)
     if to is None:
@@ -92,10 +86,10 @@ def registered(registration_id: int) -> None:
     """After registering or confirming: a seat (with the calendar file) or a waitlist place."""
     registration = load(registration_id)
     title = registration.event.title
-    if registration.status == RegStatus.REGISTERED:
+    if registration.status in SEAT_STATES:
         _send(registration, "event_confirmation", _l("Registered: %(title)s", title=title),
               ics=True)
-    elif registration.status == RegStatus.WAITLISTED:
+    elif registration.status in WAITLIST_STATES:
         place = waitlist_rank(registration)
         _send(registration, "event_waitlisted", _l("On the waitlist: %(title)s", title=title),
               place=place)
@@ -138,12 +132,3 @@ def event_cancelled(registration: Registration) -> bool:
 def staff_message(registration: Registration, subject: str, body: str) -> bool:
     return _send(registration, "event_message", subject, body=body)
 
-
-def waitlist_rank(registration: Registration) -> int:
-    """1 for the first in line: places of people who left the line do not count."""
-    from sqlalchemy import func
-
-    return db.session.scalar(select(func.count(Registration.id)).where(
-        Registration.event_id == registration.event_id,
-        Registration.status == RegStatus.WAITLISTED,
-        Registration.waitlist_position <= registration.waitlist_position)) or 0

@@ -24,8 +24,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.models import User
+from portal.alumni.models import Alumnus
 from portal.db import UTCDateTime, utcnow
+from portal.events.lifecycle import SEAT_STATES
+from portal.events.lifecycle import RegStatus as RegStatus  # the states live with their table
 from portal.extensions import db
+from portal.storage.models import Blob
 
 
 class EventKind(enum.StrEnum):
@@ -45,14 +50,6 @@ class EventStatus(enum.StrEnum):
     DRAFT = "draft"  # staff only
     PUBLISHED = "published"  # visible to eligible alumni (and guests, if allowed)
     CANCELLED = "cancelled"  # registrants were told; nobody can register
-
-
-class RegStatus(enum.StrEnum):
-    PENDING = "pending"  # a guest who has not confirmed the e-mail link: holds no seat
-    REGISTERED = "registered"  # holds a seat (counted in events.seats_taken)
-    WAITLISTED = "waitlisted"  # in line, ordered by waitlist_position
-    CANCELLED = "cancelled"
-    WALK_IN = "walk_in"  # came without registering; recorded at the door, takes no seat
 
 
 class RegSource(enum.StrEnum):
@@ -181,8 +178,9 @@ class Registration(db.Model):
     followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship(lazy="raise")
-    alumnus = relationship("Alumnus", lazy="raise")
-    checked_in_by = relationship("User", lazy="raise", foreign_keys=[checked_in_by_id])
+    alumnus: Mapped[Alumnus | None] = relationship("Alumnus", lazy="raise")
+    checked_in_by: Mapped[User | None] = relationship("User", lazy="raise",
+                                                      foreign_keys=[checked_in_by_id])
     certificate: Mapped[Certificate | None] = relationship(
         back_populates="registration", lazy="raise", uselist=False)
     feedback: Mapped[Feedback | None] = relationship(
@@ -194,12 +192,16 @@ class Registration(db.Model):
 
     @property
     def holds_seat(self) -> bool:
-        return self.status == RegStatus.REGISTERED
+        return self.status in SEAT_STATES
+
+    @property
+    def walked_in(self) -> bool:
+        return self.status == RegStatus.WALK_IN
 
     def person_name(self) -> str:
         """Needs `alumnus` loaded for alumni rows."""
-        if self.alumnus_id is not None:
-            return self.alumnus.display_name
+        if self.alumnus_id is not None and self.alumnus is not None:
+            return str(self.alumnus.display_name)
         return self.guest_name or ""
 
     def __repr__(self) -> str:
@@ -217,7 +219,7 @@ class EventMaterial(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     event: Mapped[Event] = relationship(back_populates="materials", lazy="raise")
-    blob = relationship("Blob", lazy="raise")
+    blob: Mapped[Blob] = relationship("Blob", lazy="raise")
 
 
 class Certificate(db.Model):

@@ -1,30 +1,31 @@
 """Who may see and do what with events. Routes answer 404 for events a person may not know.
 
 Events are few (tens a year), so the alumni list loads the published, upcoming ones and
-applies `may_view` to each; detail pages, downloads and fragments use the same predicate.
+applies `eligible` to each; detail pages, downloads and fragments use `may_view`. What a
+registration lets its holder see and do is derived from the lifecycle table
+(portal/events/lifecycle.py): the predicates below take the lifecycle actor the person
+acts as on it (ALUMNUS, GUEST, STAFF).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, select
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from portal.alumni.models import Alumnus
 from portal.alumni.services import alumnus_for_user
-from portal.events.models import Event, EventStatus, Registration, RegStatus
+from portal.db import utcnow
+from portal.events.lifecycle import CANCEL_ANY_TIME, NEW, REGISTRATION, SEAT_STATES
+from portal.events.models import Event, EventStatus, Registration
 from portal.extensions import db
-
-SEAT_STATUSES = (RegStatus.REGISTERED,)
-ACTIVE_STATUSES = (RegStatus.PENDING, RegStatus.REGISTERED, RegStatus.WAITLISTED)
+from portal.lifecycle import STAFF
 
 
-def is_staff(user: Any) -> bool:
+def is_staff(user: User | None) -> bool:
     return bool(user and user.is_authenticated and user.has_role(Role.STAFF))
 
 
-def alumnus_of(user: Any) -> Alumnus | None:
+def alumnus_of(user: User | None) -> Alumnus | None:
     """The alumni record behind an account (the surviving one after a merge)."""
     return alumnus_for_user(user)
 
@@ -47,7 +48,7 @@ def registration_of(event_id: int, alumnus: Alumnus | None) -> Registration | No
         Registration.event_id == event_id, Registration.alumnus_id == alumnus.id)).first()
 
 
-def may_view(user: Any, event: Event, alumnus: Alumnus | None,
+def may_view(user: User | None, event: Event, alumnus: Alumnus | None,
              registration: Registration | None) -> bool:
     if is_staff(user):
         return True
@@ -58,25 +59,34 @@ def may_view(user: Any, event: Event, alumnus: Alumnus | None,
     return event.status == EventStatus.PUBLISHED and eligible(event, alumnus)
 
 
+def guest_may_view(event: Event) -> bool:
+    """A guest's personal page stays reachable unless the event went back to a draft."""
+    return event.status != EventStatus.DRAFT
+
+
+def guest_form_open(event: Event) -> bool:
+    """The guest registration page exists for published (or cancelled) events that take
+    guests."""
+    return event.guests_allowed and event.status != EventStatus.DRAFT
+
+
 def published_upcoming() -> Select[tuple[Event]]:
     """Published events that have not ended, soonest first (the alumni list's input)."""
-    from portal.db import utcnow
-
     return (select(Event).where(Event.status == EventStatus.PUBLISHED,
                                 Event.ends_at > utcnow())
             .order_by(Event.starts_at))
 
 
-def sees_online_link(user: Any, registration: Registration | None) -> bool:
+def sees_online_link(registration: Registration | None, acting_as: str) -> bool:
     """The link is for people holding a seat (or who attended), and for staff."""
-    if is_staff(user):
+    if acting_as == STAFF:
         return True
     return registration is not None and (
-        registration.status == RegStatus.REGISTERED or registration.attended)
+        registration.status in SEAT_STATES or registration.attended)
 
 
-def sees_materials(user: Any, registration: Registration | None) -> bool:
-    return sees_online_link(user, registration)
+def sees_materials(registration: Registration | None, acting_as: str) -> bool:
+    return sees_online_link(registration, acting_as)
 
 
 def has_certificate(event: Event, registration: Registration | None) -> bool:
@@ -87,8 +97,16 @@ def may_give_feedback(event: Event, registration: Registration | None) -> bool:
     return has_certificate(event, registration)
 
 
-def may_cancel(event: Event, registration: Registration | None) -> bool:
-    from portal.db import utcnow
+def may_register(event: Event, registration: Registration | None, acting_as: str) -> bool:
+    """The table allows registering from where this person stands, and the window is open
+    (eligibility is the caller's: it depends on who the person is)."""
+    state = registration.status if registration is not None else NEW
+    return event.registration_open() and REGISTRATION.may(state, "register", [acting_as])
 
-    return (registration is not None and registration.status in ACTIVE_STATUSES
-            and not registration.attended and utcnow() < event.starts_at)
+
+def may_cancel(event: Event, registration: Registration | None, acting_as: str) -> bool:
+    if registration is None or registration.attended:
+        return False
+    if not REGISTRATION.may(registration.status, "cancel", [acting_as]):
+        return False
+    return acting_as in CANCEL_ANY_TIME or utcnow() < event.starts_at

@@ -13,110 +13,80 @@ Every decision about a seat is taken by the database, never by Python reading a 
 - UNIQUE (event, alumnus) and (event, guest e-mail) make one registration per person;
 - cancelling a seat hands it to the first waitlisted person in the same transaction.
 
+Which moves are possible is the lifecycle table's (lifecycle.py): each function checks
+its move with `check_move` first and changes the row with a conditional UPDATE whose WHERE
+names the move's source states, so the database applies the same table. `acting_as` is
+the lifecycle actor the caller acts as (an alumnus's route: ALUMNUS; a guest's personal
+link: GUEST; staff: STAFF; the portal itself: SYSTEM).
+
 Guests (no account) do not hold anything until they confirm the e-mailed link: a typo or a
 bot cannot block a seat, and "first come" for a guest is the moment of confirmation.
 
-These functions flush but never commit; on an error the caller must roll back.
+These functions flush but never commit: the caller's unit of work (the request, a job)
+commits once, or rolls back on any error.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from portal import tokens
 from portal.alumni.models import Alumnus
 from portal.db import utcnow
+from portal.errors import PortalError
 from portal.events import mails
-from portal.events.models import Event, EventStatus, Registration, RegSource, RegStatus
+from portal.events.codes import GUEST_TOKEN, guest_key, new_guest_salt, new_pass_code
+from portal.events.errors import (
+    AlreadyCancelled,
+    AlreadyRegistered,
+    Closed,
+    LinkInvalid,
+    NotCancellable,
+    NotEligible,
+    RegistrationError,
+)
+from portal.events.lifecycle import (
+    CANCEL_ANY_TIME,
+    LINKED_STATES,
+    NEW,
+    REGISTRATION,
+    SEAT_STATES,
+)
+from portal.events.models import Event, EventStatus, Registration, RegSource
 from portal.events.policy import eligible
+from portal.events.queries import rows_changed
 from portal.extensions import db
-
-GUEST_TOKEN = "event_guest"  # noqa: S105 (a token purpose, not a secret)
-GUEST_TOKEN_LIFETIME = timedelta(hours=48)
-# No 0/O, 1/I/L or U: a code read aloud or typed from a phone screen stays unambiguous.
-PASS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # noqa: S105
-PASS_LENGTH = 12  # 30^12 ≈ 2^59 codes
+from portal.lifecycle import ALUMNUS, GUEST, SYSTEM, Move
 
 
-class RegistrationError(Exception):
-    """A rule refused the action; `message` is shown to the person."""
+class GuestKnown(AlreadyRegistered):
+    """A guest request for an address that already has a registration here. The page
+    must say the same as for a new address, so the route does not show this refusal."""
 
-    default = _l("This is not possible right now.")
-
-    def __init__(self, message: object = None) -> None:
-        self.message = str(message or self.default)
-        super().__init__(self.message)
-
-
-class Closed(RegistrationError):
-    default = _l("Registration for this event is not open.")
+    def __init__(self, registration_id: int) -> None:
+        super().__init__(code="guest_known")
+        self.registration_id = registration_id
 
 
-class NotEligible(RegistrationError):
-    default = _l("This event is not open to you.")
-
-
-class AlreadyRegistered(RegistrationError):
-    default = _l("You are already registered for this event.")
-
-
-class NotCancellable(RegistrationError):
-    default = _l("This registration cannot be cancelled any more.")
-
-
-class LinkInvalid(RegistrationError):
-    default = _l("This link is not valid any more.")
-
-
-class NotOnList(RegistrationError):
-    default = _l("No registration for this event has this code.")
-
-
-class AlreadyCheckedIn(RegistrationError):
-    """Checking in twice: carries the registration so the page can say who and when."""
-
-    def __init__(self, registration: Registration) -> None:
-        self.registration = registration
-        super().__init__(_l("Already checked in."))
-
-
-# --- codes -----------------------------------------------------------------------------
-
-def new_pass_code() -> str:
-    return "".join(secrets.choice(PASS_ALPHABET) for _ in range(PASS_LENGTH))
-
-
-def format_pass_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
-
-
-def normalize_code(text: str | None) -> str:
-    """What staff typed or the camera read: case, spaces and dashes do not matter."""
-    return "".join(c for c in (text or "").upper() if c.isalnum())[:40]
-
-
-def guest_key(registration: Registration) -> str:
-    """The secret part of a guest's personal link (see Registration.guest_salt)."""
-    message = f"event-guest:{registration.id}:{registration.guest_salt}".encode()
-    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
-
-
-def guest_by_key(registration_id: int, key: str) -> Registration | None:
-    registration = db.session.scalars(
-        select(Registration).options(joinedload(Registration.event))
-        .where(Registration.id == registration_id, Registration.guest_salt.is_not(None))).first()
-    if registration is None or not hmac.compare_digest(guest_key(registration), key or ""):
-        return None
-    return registration
+def check_move(state: str, name: str, acting_as: str,
+               refused: Callable[[], PortalError],
+               done: Callable[[], PortalError] | None = None) -> Move:
+    """`REGISTRATION.check` in this area's words. A move `acting_as` never makes: the
+    table's own refusal. A move they make, but not from `state`: `refused()`, or `done()`
+    when `state` is already where the move leads (a second click, a second tab)."""
+    try:
+        return REGISTRATION.check(state, name, [acting_as])
+    except PortalError as exc:
+        if not REGISTRATION.sources(name, acting_as):
+            raise
+        if done is not None and exc.code == "already_done":
+            raise done() from exc
+        raise refused() from exc
 
 
 # --- the locked counters ------------------------------------------------------------------
@@ -127,36 +97,30 @@ def _lock_event(event_id: int) -> None:
 
 
 def _take_seat(event_id: int) -> bool:
-    result = db.session.execute(
+    return rows_changed(
         update(Event)
         .where(Event.id == event_id, Event.seats_taken < Event.capacity)
-        .values(seats_taken=Event.seats_taken + 1)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+        .values(seats_taken=Event.seats_taken + 1)) == 1
 
 
 def _give_back_seat(event_id: int) -> None:
-    db.session.execute(
-        update(Event).where(Event.id == event_id, Event.seats_taken > 0)
-        .values(seats_taken=Event.seats_taken - 1)
-        .execution_options(synchronize_session=False))
+    rows_changed(update(Event).where(Event.id == event_id, Event.seats_taken > 0)
+                 .values(seats_taken=Event.seats_taken - 1))
 
 
 def _next_place(event_id: int) -> int:
-    db.session.execute(
-        update(Event).where(Event.id == event_id)
-        .values(waitlist_last=Event.waitlist_last + 1)
-        .execution_options(synchronize_session=False))
-    return db.session.scalar(select(Event.waitlist_last).where(Event.id == event_id))
+    rows_changed(update(Event).where(Event.id == event_id)
+                 .values(waitlist_last=Event.waitlist_last + 1))
+    return int(db.session.scalar(select(Event.waitlist_last).where(Event.id == event_id)) or 0)
 
 
-def _seat_or_place(event_id: int) -> dict[str, object]:
-    """Under the event lock: a seat if one is free, else the next waitlist place."""
+def _seat_or_place(event_id: int, seat: Move, line: Move) -> dict[str, object]:
+    """Under the event lock: a seat if one is free (move `seat`), else the next waitlist
+    place (move `line`)."""
     now = utcnow()
     if _take_seat(event_id):
-        return {"status": RegStatus.REGISTERED, "registered_at": now,
-                "waitlist_position": None}
-    return {"status": RegStatus.WAITLISTED, "waitlisted_at": now,
+        return {"status": seat.target, "registered_at": now, "waitlist_position": None}
+    return {"status": line.target, "waitlisted_at": now,
             "waitlist_position": _next_place(event_id)}
 
 
@@ -164,6 +128,13 @@ def _expire(*objects: object) -> None:
     for obj in objects:
         if obj is not None and obj in db.session:
             db.session.expire(obj)
+
+
+def _event_of(registration: Registration) -> Event:
+    event = db.session.get(Event, registration.event_id)
+    if event is None:  # the foreign key cascades: only a row deleted in this transaction
+        raise RegistrationError()
+    return event
 
 
 # --- alumni -------------------------------------------------------------------------------
@@ -175,7 +146,8 @@ def check_can_register(event: Event, alumnus: Alumnus | None) -> None:
         raise NotEligible()
 
 
-def register_alumnus(event: Event, alumnus: Alumnus, *, notify: bool = True) -> Registration:
+def register_alumnus(event: Event, alumnus: Alumnus, *, acting_as: str = ALUMNUS,
+                     notify: bool = True) -> Registration:
     """A seat, or a waitlist place when the event is full. Raises RegistrationError."""
     check_can_register(event, alumnus)
     event_id = event.id
@@ -184,17 +156,18 @@ def register_alumnus(event: Event, alumnus: Alumnus, *, notify: bool = True) -> 
     check_can_register(event, alumnus)
     existing = db.session.scalars(select(Registration).where(
         Registration.event_id == event_id, Registration.alumnus_id == alumnus.id)).first()
-    if existing is not None and existing.status != RegStatus.CANCELLED:
-        raise AlreadyRegistered()
-    values = _seat_or_place(event_id)
+    state = existing.status if existing is not None else NEW
+    seat = check_move(state, "register", acting_as, AlreadyRegistered, AlreadyRegistered)
+    line = check_move(state, "join_waitlist", acting_as, AlreadyRegistered, AlreadyRegistered)
+    values = _seat_or_place(event_id, seat, line)
     if existing is not None:
         # Registering again after cancelling: the row is reused (one per person), with a
         # new place at the end of the line and a new pass.
-        changed = db.session.execute(
+        changed = rows_changed(
             update(Registration)
-            .where(Registration.id == existing.id, Registration.status == RegStatus.CANCELLED)
-            .values(cancelled_at=None, promoted_at=None, pass_code=new_pass_code(), **values)
-            .execution_options(synchronize_session=False)).rowcount
+            .where(Registration.id == existing.id,
+                   Registration.status.in_(REGISTRATION.sources(seat.name, acting_as)))
+            .values(cancelled_at=None, promoted_at=None, pass_code=new_pass_code(), **values))
         if changed != 1:
             raise AlreadyRegistered()
         _expire(existing)
@@ -217,56 +190,78 @@ def register_alumnus(event: Event, alumnus: Alumnus, *, notify: bool = True) -> 
 # --- guests -------------------------------------------------------------------------------
 
 def request_guest(event: Event, *, name: str, email: str, institution: str,
-                  language: str) -> None:
-    """Record a guest's request and e-mail a confirmation link. The page says the same
-    whatever the address's state, so it cannot be used to learn who registered."""
+                  language: str, acting_as: str = GUEST) -> None:
+    """Record a guest's request and e-mail a confirmation link. An address that already
+    has a registration here raises GuestKnown (see `send_personal_link`)."""
     if not (event.guests_allowed and event.registration_open()):
         raise Closed()
     email = (email or "").strip().lower()
     existing = db.session.scalars(select(Registration).where(
         Registration.event_id == event.id, Registration.guest_email == email)).first()
-    if existing is not None and existing.status in (RegStatus.REGISTERED,
-                                                     RegStatus.WAITLISTED):
-        mails.guest_link(existing.id)  # their personal link again, to their own address
-        return
-    if existing is not None and existing.status == RegStatus.WALK_IN:
-        return
+    state = existing.status if existing is not None else NEW
+    known_id = existing.id if existing is not None else 0
+    asked = check_move(state, "request", acting_as, lambda: GuestKnown(known_id))
+    values = {"status": asked.target, "guest_name": name.strip(),
+              "guest_institution": institution.strip(), "guest_language": language}
     if existing is None:
-        existing = Registration(event_id=event.id, source=RegSource.GUEST, guest_email=email,
-                                status=RegStatus.PENDING, pass_code=new_pass_code())
-        db.session.add(existing)
-    existing.status = RegStatus.PENDING
-    existing.guest_name = name.strip()
-    existing.guest_institution = institution.strip()
-    existing.guest_language = language
-    existing.cancelled_at = None
-    db.session.flush()
-    secret = tokens.issue(GUEST_TOKEN, lifetime=GUEST_TOKEN_LIFETIME,
-                          payload={"registration_id": existing.id})
-    mails.guest_confirm(existing.id, secret)
+        row = Registration(event_id=event.id, source=RegSource.GUEST, guest_email=email,
+                           pass_code=new_pass_code(), **values)
+        db.session.add(row)
+        try:
+            db.session.flush()
+        except IntegrityError as exc:  # the same address, at the same moment
+            raise AlreadyRegistered() from exc
+        registration_id = row.id
+    else:
+        changed = rows_changed(
+            update(Registration)
+            .where(Registration.id == existing.id,
+                   Registration.status.in_(REGISTRATION.sources(asked.name, acting_as)))
+            .values(cancelled_at=None, **values))
+        if changed != 1:  # confirmed or recorded at the door in the meantime
+            raise GuestKnown(existing.id)
+        _expire(existing)
+        registration_id = existing.id
+    lifetime = timedelta(hours=current_app.config["EVENT_GUEST_LINK_HOURS"])
+    secret = tokens.issue(GUEST_TOKEN, lifetime=lifetime,
+                          payload={"registration_id": registration_id})
+    mails.guest_confirm(registration_id, secret)
 
 
-def confirm_guest(secret: str) -> tuple[Registration, str]:
+def send_personal_link(registration_id: int) -> bool:
+    """A confirmed guest asked again: their personal link, to their own address only.
+    False (and no mail) for anyone else (unconfirmed, cancelled, a walk-in)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.status not in LINKED_STATES:
+        return False
+    mails.guest_link(registration.id)
+    return True
+
+
+def confirm_guest(secret: str, *, acting_as: str = GUEST) -> tuple[Registration, str]:
     """Use the e-mailed link: the guest gets a seat or a waitlist place now. Returns the
-    registration and the key of the guest's personal page."""
+    registration and the key of the guest's personal page. Every refusal is LinkInvalid
+    (worded for the case): the link's page says why."""
     token = tokens.peek(GUEST_TOKEN, secret)
     if token is None:
         raise LinkInvalid()
     registration = db.session.get(Registration, token.payload.get("registration_id"))
-    if registration is None or registration.status != RegStatus.PENDING:
+    if registration is None:
         raise LinkInvalid()
-    event = db.session.get(Event, registration.event_id)
+    seat = check_move(registration.status, "confirm", acting_as, LinkInvalid)
+    line = check_move(registration.status, "confirm_waitlisted", acting_as, LinkInvalid)
+    event = _event_of(registration)
     if not (event.guests_allowed and event.registration_open()):
-        raise Closed()
+        raise LinkInvalid(Closed.default_message)
     if tokens.consume(GUEST_TOKEN, secret) is None:
         raise LinkInvalid()
     _lock_event(event.id)
-    values = _seat_or_place(event.id)
-    changed = db.session.execute(
+    values = _seat_or_place(event.id, seat, line)
+    changed = rows_changed(
         update(Registration)
-        .where(Registration.id == registration.id, Registration.status == RegStatus.PENDING)
-        .values(guest_salt=secrets.token_hex(8), **values)
-        .execution_options(synchronize_session=False)).rowcount
+        .where(Registration.id == registration.id,
+               Registration.status.in_(REGISTRATION.sources(seat.name, acting_as)))
+        .values(guest_salt=new_guest_salt(), **values))
     if changed != 1:
         raise LinkInvalid()
     _expire(registration, event)
@@ -276,60 +271,67 @@ def confirm_guest(secret: str) -> tuple[Registration, str]:
 
 # --- cancelling and the waitlist -----------------------------------------------------------
 
-def cancel(registration: Registration, *, by_staff: bool = False,
+def cancel(registration: Registration, *, acting_as: str,
            notify: bool = True) -> list[Registration]:
     """Cancel; a freed seat goes to the first waitlisted person in this transaction.
-    Returns the promoted registrations (already mailed)."""
-    event = db.session.get(Event, registration.event_id)
-    if not by_staff and utcnow() >= event.starts_at:
+    Returns the promoted registrations (already mailed). Alumni and guests cancel until
+    the event starts, staff and the portal at any time; nobody cancels an attendance."""
+    event = _event_of(registration)
+    move = check_move(registration.status, "cancel", acting_as, NotCancellable,
+                      AlreadyCancelled)
+    if acting_as not in CANCEL_ANY_TIME and utcnow() >= event.starts_at:
         raise NotCancellable()
     _lock_event(event.id)
     now = utcnow()
-    held_seat = db.session.execute(
+    sources = REGISTRATION.sources(move.name, acting_as)
+    held_seat = rows_changed(
         update(Registration)
-        .where(Registration.id == registration.id, Registration.status == RegStatus.REGISTERED,
+        .where(Registration.id == registration.id,
+               Registration.status.in_(sources & SEAT_STATES),
                Registration.checked_in_at.is_(None))
-        .values(status=RegStatus.CANCELLED, cancelled_at=now)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .values(status=move.target, cancelled_at=now)) == 1
     promoted: list[Registration] = []
     if held_seat:
         _give_back_seat(event.id)
         promoted = fill_from_waitlist(event, notify=notify)
     else:
-        changed = db.session.execute(
+        changed = rows_changed(
             update(Registration)
             .where(Registration.id == registration.id,
-                   Registration.status.in_([RegStatus.WAITLISTED, RegStatus.PENDING]))
-            .values(status=RegStatus.CANCELLED, cancelled_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+                   Registration.status.in_(sources - SEAT_STATES),
+                   Registration.checked_in_at.is_(None))
+            .values(status=move.target, cancelled_at=now))
         if changed != 1:
             raise NotCancellable()
     _expire(registration, event)
     return promoted
 
 
-def fill_from_waitlist(event: Event, *, notify: bool = True) -> list[Registration]:
+def fill_from_waitlist(event: Event, *, acting_as: str = SYSTEM,
+                       notify: bool = True) -> list[Registration]:
     """Give every free seat to the waitlist, first place first (caller may hold the lock)."""
     _lock_event(event.id)
     db.session.refresh(event)
     if event.status != EventStatus.PUBLISHED or utcnow() >= event.starts_at:
         return []
+    sources = REGISTRATION.sources("promote")
     promoted: list[Registration] = []
     while True:
         candidate = db.session.scalars(
             select(Registration)
-            .where(Registration.event_id == event.id,
-                   Registration.status == RegStatus.WAITLISTED)
+            .where(Registration.event_id == event.id, Registration.status.in_(sources))
             .order_by(Registration.waitlist_position).limit(1)).first()
-        if candidate is None or not _take_seat(event.id):
+        if candidate is None:
+            break
+        move = check_move(candidate.status, "promote", acting_as, RegistrationError)
+        if not _take_seat(event.id):
             break
         now = utcnow()
-        changed = db.session.execute(
+        changed = rows_changed(
             update(Registration)
             .where(Registration.id == candidate.id,
-                   Registration.status == RegStatus.WAITLISTED)
-            .values(status=RegStatus.REGISTERED, registered_at=now, promoted_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+                   Registration.status.in_(REGISTRATION.sources(move.name, acting_as)))
+            .values(status=move.target, registered_at=now, promoted_at=now))
         _expire(candidate)
         if changed != 1:
             _give_back_seat(event.id)
@@ -342,15 +344,17 @@ def fill_from_waitlist(event: Event, *, notify: bool = True) -> list[Registratio
     return promoted
 
 
-def set_capacity(event: Event, capacity: int) -> bool:
+def set_capacity(event: Event, capacity: int, *, fill: bool = True) -> bool:
     """Change the capacity unless more seats are taken than the new number; a larger
-    capacity goes to the waitlist at once. False when refused."""
+    capacity goes to the waitlist at once (unless `fill` is off: the caller fills it when
+    its other changes are made). False when refused, with nothing changed."""
     _lock_event(event.id)
-    changed = db.session.execute(
+    changed = rows_changed(
         update(Event).where(Event.id == event.id, Event.seats_taken <= capacity)
-        .values(capacity=capacity).execution_options(synchronize_session=False)).rowcount
+        .values(capacity=capacity))
     _expire(event)
     if changed != 1:
         return False
-    fill_from_waitlist(event)
+    if fill:
+        fill_from_waitlist(event)
     return True

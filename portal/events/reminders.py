@@ -1,8 +1,11 @@
-"""Mail that is due by the clock: a reminder before the event, the certificate and survey
-after it. Run by `flask send-reminders` (and the periodic tick); each mail goes once.
+"""Mail that is due by the clock: a reminder before the event (EVENT_REMINDER_DAYS), the
+certificate and survey after it (for events that ended within EVENT_FOLLOW_UP_DAYS). Run
+by `flask send-reminders` and the periodic tick; each mail goes once.
 
 Each registration is claimed by a conditional UPDATE in the same transaction as its
 outbox row, so two runs at once (cron on two machines) never send the same mail twice.
+Outside a request the run is one unit of work (portal.transaction.run_unit); inside one,
+the request's.
 """
 
 from __future__ import annotations
@@ -16,20 +19,19 @@ from sqlalchemy.orm import joinedload
 from portal.alumni.models import Alumnus
 from portal.db import utcnow
 from portal.events import certificates, mails
-from portal.events.models import Event, EventStatus, Registration, RegStatus
+from portal.events.lifecycle import SEAT_STATES
+from portal.events.models import Event, EventStatus, Registration
+from portal.events.queries import rows_changed
 from portal.extensions import db
-
-REMIND_BEFORE = timedelta(days=2)
-FOLLOW_UP_WITHIN = timedelta(days=30)  # older events (e.g. imported history) get no mail
+from portal.transaction import run_unit
 
 
-def _claim(registration_id: int, column: str, **where: object) -> bool:
+def _claim(registration_id: int, column: str, *, seat_holders: bool = False) -> bool:
     stamp = getattr(Registration, column)
     query = update(Registration).where(Registration.id == registration_id, stamp.is_(None))
-    for name, value in where.items():
-        query = query.where(getattr(Registration, name) == value)
-    return db.session.execute(query.values({column: utcnow()})
-                              .execution_options(synchronize_session=False)).rowcount == 1
+    if seat_holders:
+        query = query.where(Registration.status.in_(SEAT_STATES))
+    return rows_changed(query.values({column: utcnow()})) == 1
 
 
 def _load(ids: list[int]) -> list[Registration]:
@@ -48,30 +50,30 @@ def send_due() -> int:
     # SQLite takes the write lock at BEGIN (see portal._sqlite_begin).
     with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"],
                                           method="POST"):
-        return _send_due()
+        return run_unit(_send_due)
 
 
 def _send_due() -> int:
     now = utcnow()
+    remind_before = timedelta(days=current_app.config["EVENT_REMINDER_DAYS"])
+    follow_up_within = timedelta(days=current_app.config["EVENT_FOLLOW_UP_DAYS"])
     reminder_ids = db.session.scalars(
         select(Registration.id).join(Event, Event.id == Registration.event_id)
         .where(Event.status == EventStatus.PUBLISHED, Event.starts_at > now,
-               Event.starts_at <= now + REMIND_BEFORE,
-               Registration.status == RegStatus.REGISTERED,
+               Event.starts_at <= now + remind_before,
+               Registration.status.in_(SEAT_STATES),
                Registration.reminded_at.is_(None))).all()
-    claimed = [rid for rid in reminder_ids
-               if _claim(rid, "reminded_at", status=RegStatus.REGISTERED)]
+    claimed = [rid for rid in reminder_ids if _claim(rid, "reminded_at", seat_holders=True)]
     sent = sum(1 for reg in _load(claimed) if mails.reminder(reg))
 
     follow_ids = db.session.scalars(
         select(Registration.id).join(Event, Event.id == Registration.event_id)
         .where(Event.status == EventStatus.PUBLISHED, Event.ends_at <= now,
-               Event.ends_at > now - FOLLOW_UP_WITHIN,
+               Event.ends_at > now - follow_up_within,
                Registration.checked_in_at.is_not(None),
                Registration.followed_up_at.is_(None))).all()
     claimed = [rid for rid in follow_ids if _claim(rid, "followed_up_at")]
     for reg in _load(claimed):
         certificates.issue(reg, reg.event)
         sent += 1 if mails.follow_up(reg) else 0
-    db.session.commit()
     return sent

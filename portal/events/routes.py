@@ -1,222 +1,198 @@
-"""The alumni side: upcoming events, registering and cancelling, pass, files, certificate,
-feedback. Every page goes through policy.may_view (404 for events one may not know)."""
+"""The pages of an event for the people who take part: alumni and guests, one set of views.
+
+Each view takes a `Viewer` (viewer.py) and is registered twice by `@for_both`: under the
+alumni URL (`/events/<id>/...`, signed-in alumni) and under the guest's personal link
+(`/events/guest/<registration>/<key>/...`). The endpoints and URLs are the ones e-mailed
+links and bookmarks already use. Events or links one may not know are 404 on both sides.
+A few pages exist on the alumni side only (the list, the live seat count, registering,
+the pass page, the feedback page); guests register through public_routes.py.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TypeAlias
 
-import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role
 from portal.accounts.policy import role_required
-from portal.alumni.models import Alumnus
-from portal.events import bp, certificates, downloads, policy, registration, services
+from portal.events import bp, certificates, registration, viewer
 from portal.events.calendar import ics_for
+from portal.events.codes import pass_qr
 from portal.events.forms import ActionForm, FeedbackForm
-from portal.events.models import Event, EventMaterial, Registration, RegStatus
-from portal.extensions import db
-from portal.web import page_or_partial
+from portal.events.links import ALUMNUS_ENDPOINTS, GUEST_ENDPOINTS
+from portal.events.viewer import Viewer
+from portal.storage.handout import blob_item, send_generated, send_item
+from portal.web import back_to, page_or_partial
 
 alumni_only = role_required(Role.ALUMNUS)
 
-
-@dataclass
-class Visit:
-    event: Event
-    alumnus: Alumnus | None
-    registration: Registration | None
+View: TypeAlias = Callable[..., ResponseReturnValue]
 
 
-def _visit(event_id: int) -> Visit:
-    event = db.session.get(Event, event_id)
-    if event is None:
+def _alumnus_viewer(event_id: int) -> Viewer:
+    found = viewer.for_alumnus(event_id, current_user, language=str(get_locale() or "en"))
+    if found is None:
         abort(404)
-    alumnus = policy.alumnus_of(current_user)
-    reg = policy.registration_of(event_id, alumnus)
-    if not policy.may_view(current_user, event, alumnus, reg):
-        abort(404)
-    return Visit(event, alumnus, reg)
+    return found
 
+
+def _guest_viewer(registration_id: int, key: str) -> Viewer:
+    found = viewer.for_guest(registration_id, key)
+    if found is None:
+        abort(404)
+    return found
+
+
+def for_both(action: str, alumni_rule: str, guest_rule: str | None, *,
+             methods: tuple[str, ...] = ("GET",),
+             guest_methods: tuple[str, ...] | None = None) -> Callable[[View], View]:
+    """Register `view(viewer, **values)` for alumni (`/events/<event_id><alumni_rule>`)
+    and, if `guest_rule` is given, for guests (`/events/guest/<registration_id>/<key>
+    <guest_rule>`), under the endpoints of links.py."""
+
+    def decorator(view: View) -> View:
+        @alumni_only
+        def as_alumnus(event_id: int, **values: object) -> ResponseReturnValue:
+            return view(_alumnus_viewer(event_id), **values)
+
+        bp.add_url_rule(f"/events/<int:event_id>{alumni_rule}",
+                        ALUMNUS_ENDPOINTS[action].removeprefix("events."), as_alumnus,
+                        methods=list(methods))
+        if guest_rule is not None:
+            def as_guest(registration_id: int, key: str, **values: object) -> ResponseReturnValue:
+                return view(_guest_viewer(registration_id, key), **values)
+
+            bp.add_url_rule(f"/events/guest/<int:registration_id>/<key>{guest_rule}",
+                            GUEST_ENDPOINTS[action].removeprefix("events."), as_guest,
+                            methods=list(guest_methods or methods))
+        return view
+
+    return decorator
+
+
+# --- alumni only ----------------------------------------------------------------------------
 
 @bp.route("/events")
 @alumni_only
-def index():
-    alumnus = policy.alumnus_of(current_user)
-    events = services.events_for(current_user, alumnus)
-    mine = {r.event_id: r for r in services.my_registrations(alumnus)}
-    past = [r for r in mine.values() if r.event.is_over()]
-    return render_template("events/index.html", events=events, mine=mine, past=past,
-                           alumnus=alumnus)
-
-
-@bp.route("/events/<int:event_id>")
-@alumni_only
-def show(event_id: int):
-    visit = _visit(event_id)
-    reg = visit.registration
-    materials = services.materials_of(event_id) if policy.sees_materials(current_user, reg) \
-        else []
-    rank = services.waitlist_ranks(event_id).get(reg.id) \
-        if reg is not None and reg.status == RegStatus.WAITLISTED else None
-    feedback = services.feedback_of(reg.id) if reg is not None and reg.attended else None
-    return render_template(
-        "events/show.html", event=visit.event, registration=reg, alumnus=visit.alumnus,
-        materials=materials, rank=rank, feedback=feedback, form=ActionForm(),
-        eligible=policy.eligible(visit.event, visit.alumnus),
-        show_link=policy.sees_online_link(current_user, reg),
-        may_cancel=policy.may_cancel(visit.event, reg),
-        has_certificate=policy.has_certificate(visit.event, reg))
+def index() -> ResponseReturnValue:
+    return render_template("events/index.html", **viewer.events_page(current_user))
 
 
 @bp.route("/events/<int:event_id>/seats")
 @alumni_only
-def seats(event_id: int):
+def seats(event_id: int) -> ResponseReturnValue:
     """The small fragment htmx polls: seats left, live."""
-    visit = _visit(event_id)
-    return page_or_partial("events/seats.html", "events/_seats.html", event=visit.event)
+    event = _alumnus_viewer(event_id).event
+    return page_or_partial("events/seats.html", "events/_seats.html", event=event)
 
 
 @bp.post("/events/<int:event_id>/register")
 @alumni_only
-def register(event_id: int):
-    visit = _visit(event_id)
+def register(event_id: int) -> ResponseReturnValue:
+    seen = _alumnus_viewer(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        reg = registration.register_alumnus(visit.event, visit.alumnus)
-    except registration.RegistrationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("events.show", event_id=event_id), 303)
-    status = reg.status
-    db.session.commit()
-    if status == RegStatus.REGISTERED:
+    if seen.alumnus is None:
+        abort(404)
+    back_to(seen.page_url)
+    reg = registration.register_alumnus(seen.event, seen.alumnus)
+    if reg.holds_seat:
         flash(_("You are registered. A confirmation with a calendar file is on its way."),
               "success")
     else:
         flash(_("The event is full: you are on the waitlist. We write to you when a seat "
                 "is yours."), "warning")
-    return redirect(url_for("events.show", event_id=event_id), 303)
-
-
-@bp.post("/events/<int:event_id>/cancel")
-@alumni_only
-def cancel(event_id: int):
-    visit = _visit(event_id)
-    if not ActionForm().validate_on_submit() or visit.registration is None:
-        abort(404)
-    try:
-        registration.cancel(visit.registration)
-    except registration.RegistrationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Your registration is cancelled."), "success")
-    return redirect(url_for("events.show", event_id=event_id), 303)
+    return redirect(seen.page_url, 303)
 
 
 @bp.route("/events/<int:event_id>/pass")
 @alumni_only
-def pass_page(event_id: int):
-    visit = _visit(event_id)
-    reg = visit.registration
-    if reg is None or reg.status != RegStatus.REGISTERED:
+def pass_page(event_id: int) -> ResponseReturnValue:
+    seen = _alumnus_viewer(event_id)
+    if seen.registration is None or not seen.holds_seat:
         abort(404)
-    return render_template("events/pass.html", event=visit.event, registration=reg,
-                           name=visit.alumnus.display_name, qr=pass_qr(reg.pass_code))
+    return render_template("events/pass.html", viewer=seen, event=seen.event,
+                           registration=seen.registration, name=seen.name,
+                           qr=pass_qr(seen.registration.pass_code))
 
 
-def pass_qr(code: str) -> str:
-    return segno.make(code, error="q").svg_inline(scale=8, dark="#111", light="#fff")
+# --- alumni and guests ----------------------------------------------------------------------
+
+@for_both("page", "", "")
+def show(seen: Viewer) -> ResponseReturnValue:
+    return render_template("events/show.html", viewer=seen, event=seen.event,
+                           registration=seen.registration, page=viewer.event_page(seen),
+                           form=ActionForm(), feedback_form=FeedbackForm(formdata=None))
 
 
-@bp.route("/events/<int:event_id>/calendar.ics")
-@alumni_only
-def calendar(event_id: int):
-    visit = _visit(event_id)
-    link = visit.event.online_link if policy.sees_online_link(
-        current_user, visit.registration) and visit.event.has_online_part else ""
-    data = ics_for(visit.event, url=url_for("events.show", event_id=event_id, _external=True),
-                   online_link=link)
-    return downloads.send_bytes(data, f"event-{event_id}.ics", "text/calendar")
-
-
-@bp.route("/events/<int:event_id>/materials/<int:material_id>")
-@alumni_only
-def material(event_id: int, material_id: int):
-    visit = _visit(event_id)
-    if not policy.sees_materials(current_user, visit.registration):
+@for_both("cancel", "/cancel", "/cancel", methods=("POST",))
+def cancel(seen: Viewer) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit() or seen.registration is None:
         abort(404)
-    item = db.session.scalars(select(EventMaterial).options(joinedload(EventMaterial.blob))
-                              .where(EventMaterial.id == material_id,
-                                     EventMaterial.event_id == event_id)).first()
-    if item is None:
+    back_to(seen.page_url)
+    registration.cancel(seen.registration, acting_as=seen.acting_as)
+    flash(_("Your registration is cancelled."), "success")
+    return redirect(seen.page_url, 303)
+
+
+@for_both("calendar", "/calendar.ics", "/calendar.ics")
+def calendar(seen: Viewer) -> ResponseReturnValue:
+    event = seen.event
+    link = event.online_link if seen.sees_online_link and event.has_online_part else ""
+    data = ics_for(event, url=seen.url("page", _external=True) or "", online_link=link)
+    return send_generated(data, f"event-{event.id}.ics", "text/calendar")
+
+
+@for_both("material", "/materials/<int:material_id>", "/materials/<int:material_id>")
+def material(seen: Viewer, material_id: int) -> ResponseReturnValue:
+    found = viewer.material_for(seen, material_id)
+    if found is None:
         abort(404)
-    return downloads.send_material(item, who="registrant")
+    item = blob_item(found.blob, object_type="blob",
+                     details={"event_id": found.event_id, "material_id": found.id,
+                              "as": seen.audit_as})
+    return send_item(item, actor=seen.user)
 
 
-@bp.post("/events/<int:event_id>/certificate")
-@alumni_only
-def prepare_certificate(event_id: int):
+@for_both("prepare_certificate", "/certificate", "/certificate", methods=("POST",))
+def prepare_certificate(seen: Viewer) -> ResponseReturnValue:
     """Issue the certificate once (a write, hence POST), then download it."""
-    visit = _visit(event_id)
-    reg = visit.registration
-    if not ActionForm().validate_on_submit() or not policy.has_certificate(visit.event, reg):
+    if not ActionForm().validate_on_submit() or not seen.has_certificate:
         abort(404)
-    reg = _with_alumnus(reg.id)
-    certificates.issue(reg, visit.event)
-    db.session.commit()
-    return redirect(url_for("events.certificate", event_id=event_id), 303)
+    viewer.prepare_certificate(seen)
+    return redirect(seen.url("certificate") or seen.page_url, 303)
 
 
-@bp.route("/events/<int:event_id>/certificate.pdf")
-@alumni_only
-def certificate(event_id: int):
-    visit = _visit(event_id)
-    reg = visit.registration
-    if not policy.has_certificate(visit.event, reg):
+@for_both("certificate", "/certificate.pdf", "/certificate.pdf")
+def certificate(seen: Viewer) -> ResponseReturnValue:
+    if not seen.has_certificate:
         abort(404)
-    reg = _with_alumnus(reg.id)
-    if reg.certificate is None:
-        return redirect(url_for("events.show", event_id=event_id), 303)
-    data = certificates.render_pdf(reg.certificate, visit.event, str(get_locale() or "en"))
-    return downloads.send_bytes(data, f"certificate-{event_id}.pdf", "application/pdf")
+    issued = viewer.certificate_of(seen)
+    if issued is None:
+        return redirect(seen.page_url, 303)
+    data = certificates.render_pdf(issued, seen.event, seen.language)
+    return send_generated(data, f"certificate-{seen.event.id}.pdf", "application/pdf")
 
 
-def _with_alumnus(registration_id: int) -> Registration:
-    return db.session.scalars(
-        select(Registration)
-        .options(joinedload(Registration.alumnus), joinedload(Registration.certificate))
-        .where(Registration.id == registration_id)
-        .execution_options(populate_existing=True)).one()
-
-
-@bp.route("/events/<int:event_id>/feedback", methods=["GET", "POST"])
-@alumni_only
-def feedback(event_id: int):
-    visit = _visit(event_id)
-    reg = visit.registration
-    if not policy.may_give_feedback(visit.event, reg):
+@for_both("feedback", "/feedback", "/feedback", methods=("GET", "POST"),
+          guest_methods=("POST",))
+def feedback(seen: Viewer) -> ResponseReturnValue:
+    """The survey after the event: a form on the event page, and for alumni a page of its
+    own too. Answered once."""
+    if not seen.may_give_feedback or seen.registration is None:
         abort(404)
-    done = services.feedback_of(reg.id)
+    done = viewer.feedback_of(seen.registration.id)
     form = FeedbackForm()
-    if done is not None and request.method == "POST":
-        flash(_("You have already answered this survey."), "info")
-        return redirect(url_for("events.show", event_id=event_id), 303)
-    if form.validate_on_submit():
-        if services.give_feedback(reg, int(form.rating.data), form.comment.data or ""):
-            db.session.commit()
-            flash(_("Thank you for your feedback."), "success")
-        else:
-            db.session.rollback()
-            flash(_("You have already answered this survey."), "info")
-        return redirect(url_for("events.show", event_id=event_id), 303)
-    return render_template("events/feedback.html", event=visit.event, form=form,
+    back_to(seen.page_url)
+    if request.method == "POST" and (done is not None or form.validate_on_submit()):
+        viewer.give_feedback(seen, int(form.rating.data or 0), form.comment.data or "")
+        flash(_("Thank you for your feedback."), "success")
+        return redirect(seen.page_url, 303)
+    return render_template("events/feedback.html", viewer=seen, event=seen.event, form=form,
                            done=done), 422 if form.errors else 200

@@ -1,42 +1,55 @@
-"""Events: staff editing, what alumni see, materials, feedback, messages, record merges.
+"""Events, the staff side: editing, publishing and cancelling, the lists and exports,
+materials, messages to registrants, feedback results, record merges.
 
-No request objects here and never a commit: the route commits (one request, one
-transaction). Seat rules live in registration.py.
+No request objects here and never a commit: the request (or the unit of work of a command)
+commits once. Each change writes its audit record with the actor passed in. Seat rules
+live in registration.py; what alumni and guests see in viewer.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.accounts.models import User
 from portal.alumni.models import Alumnus
 from portal.audit.services import record
+from portal.cycles.models import Specialty
 from portal.db import utcnow
-from portal.events import mails, policy, registration
-from portal.events.models import (
-    Event,
-    EventMaterial,
-    EventStatus,
-    Feedback,
-    Registration,
-    RegStatus,
+from portal.events import exports, mails, registration
+from portal.events.errors import CapacityBelowTaken, MaterialRejected
+from portal.events.labels import status_label
+from portal.events.lifecycle import (
+    CANCELLABLE_STATES,
+    REGISTRATION,
+    STORED_STATES,
+    TOLD_STATES,
+    WAITLIST_STATES,
 )
+from portal.events.models import Event, EventMaterial, EventStatus, Feedback, Registration
+from portal.events.queries import rows_changed
+from portal.events.queries import waitlist_ranks as waitlist_ranks  # part of this API
 from portal.extensions import db
+from portal.lifecycle import STAFF, SYSTEM
+from portal.listing import ListFilters, Page, choice, page_of
+from portal.storage import FileRejected, store_upload
+from portal.storage.checks import FileTooLarge
+from portal.storage.models import Blob
 
 EDITABLE = ("kind", "title", "description", "speakers", "city", "country", "address",
             "venue_timezone", "mode", "online_link", "eligible_countries",
             "eligible_specialties", "guests_allowed", "cpd_hours")
 LOCAL_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-class EventError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+MATERIAL_TYPES = frozenset({"pdf", "jpeg", "png"})
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- times --------------------------------------------------------------------------------
@@ -57,14 +70,30 @@ def to_local(value: datetime | None, zone: str) -> datetime | None:
 
 # --- staff editing ------------------------------------------------------------------------
 
-def save_event(event: Event | None, data: dict[str, Any], actor: Any) -> Event:
-    """Create or update from form data (times are the venue's wall clock)."""
+def specialty_choices() -> list[tuple[str, str]]:
+    """Specialty codes known from cycles and alumni records (the event form's choices)."""
+    names: dict[str, str] = {}
+    for code, name in db.session.execute(select(Specialty.code, Specialty.name).distinct()):
+        names.setdefault(code, name)
+    for (code,) in db.session.execute(select(Alumnus.specialty).distinct()):
+        if code:
+            names.setdefault(code, code.replace("_", " ").capitalize())
+    return sorted(names.items(), key=lambda kv: str(kv[1]).lower())
+
+
+def save_event(event: Event | None, data: Mapping[str, Any], actor: User) -> Event:
+    """Create or update from form data (times are the venue's wall clock). A capacity
+    below the seats taken is refused (CapacityBelowTaken) before anything changes."""
     creating = event is None
-    if creating:
+    changed = []
+    if event is None:
         event = Event(status=EventStatus.DRAFT, created_by_id=actor.id, seats_taken=0,
                       waitlist_last=0, capacity=data["capacity"])
         db.session.add(event)
-    changed = []
+    elif data["capacity"] != event.capacity:
+        if not registration.set_capacity(event, data["capacity"], fill=False):
+            raise CapacityBelowTaken(event.seats_taken)
+        changed.append("capacity")
     for name in EDITABLE:
         value = data.get(name)
         if name in ("eligible_countries", "eligible_specialties"):
@@ -78,24 +107,22 @@ def save_event(event: Event | None, data: dict[str, Any], actor: Any) -> Event:
             changed.append(name)
             setattr(event, name, value)
     db.session.flush()
-    if not creating and data["capacity"] != event.capacity:
-        if not registration.set_capacity(event, data["capacity"]):
-            raise EventError("capacity")
-        changed.append("capacity")
-    record("event.created" if creating else "event.updated", object_type="event",
-           object_id=event.id, details={"fields": changed})
+    if "capacity" in changed:
+        registration.fill_from_waitlist(event)  # more seats: the line moves up now
+    record("event.created" if creating else "event.updated", actor=actor,
+           object_type="event", object_id=event.id, details={"fields": changed})
     return event
 
 
-def publish(event: Event) -> None:
+def publish(event: Event, actor: User) -> None:
     if event.status != EventStatus.DRAFT:
         return
     event.status = EventStatus.PUBLISHED
     event.published_at = utcnow()
-    record("event.published", object_type="event", object_id=event.id)
+    record("event.published", actor=actor, object_type="event", object_id=event.id)
 
 
-def cancel_event(event: Event) -> int:
+def cancel_event(event: Event, actor: User | None) -> int:
     """Cancel the event and tell everyone registered or waitlisted; returns how many."""
     if event.status == EventStatus.CANCELLED:
         return 0
@@ -104,65 +131,50 @@ def cancel_event(event: Event) -> int:
     people = db.session.scalars(
         select(Registration).options(*mails.with_people())
         .where(Registration.event_id == event.id,
-               Registration.status.in_(policy.ACTIVE_STATUSES))).all()
-    told = sum(1 for r in people if r.status != RegStatus.PENDING and mails.event_cancelled(r))
-    record("event.cancelled", object_type="event", object_id=event.id,
+               Registration.status.in_(TOLD_STATES))).all()
+    told = sum(1 for r in people if mails.event_cancelled(r))
+    record("event.cancelled", actor=actor, object_type="event", object_id=event.id,
            details={"told": told})
     return told
 
 
-# --- what alumni see ----------------------------------------------------------------------
-
-def my_registrations(alumnus: Alumnus | None, *, upcoming_only: bool = False) -> list[Registration]:
-    if alumnus is None:
-        return []
-    query = (select(Registration).options(joinedload(Registration.event))
-             .join(Event, Event.id == Registration.event_id)
-             .where(Registration.alumnus_id == alumnus.id,
-                    Registration.status != RegStatus.CANCELLED,
-                    Event.status != EventStatus.DRAFT)
-             .order_by(Event.starts_at.desc()))
-    if upcoming_only:
-        query = query.where(Event.ends_at > utcnow())
-    return list(db.session.scalars(query))
-
-
-def events_for(user: Any, alumnus: Alumnus | None) -> list[Event]:
-    """Upcoming events this person may see: their own country first, then by date."""
-    events = db.session.scalars(policy.published_upcoming()).all()
-    mine = {r.event_id for r in my_registrations(alumnus, upcoming_only=True)}
-    visible = [e for e in events if e.id in mine or policy.eligible(e, alumnus)]
-    country = (alumnus.country if alumnus else "") or ""
-    return sorted(visible, key=lambda e: (e.country != country, e.starts_at))
-
-
-def dashboard_for(user: Any) -> dict[str, Any]:
-    alumnus = policy.alumnus_of(user)
-    registrations = my_registrations(alumnus, upcoming_only=True)
-    registered = {r.event_id for r in registrations}
-    eligible = [e for e in events_for(user, alumnus) if e.id not in registered]
-    return {"alumnus": alumnus, "registrations": registrations, "eligible": eligible[:5]}
-
-
-def waitlist_ranks(event_id: int) -> dict[int, int]:
-    """Registration id -> place in line (1 = next to get a seat)."""
-    ids = db.session.scalars(
-        select(Registration.id).where(Registration.event_id == event_id,
-                                      Registration.status == RegStatus.WAITLISTED)
-        .order_by(Registration.waitlist_position)).all()
-    return {rid: place for place, rid in enumerate(ids, start=1)}
+def cancel_registration(reg: Registration, actor: User) -> list[Registration]:
+    """Staff cancel someone's registration (at any time); a freed seat goes to the line.
+    Returns the promoted registrations."""
+    promoted = registration.cancel(reg, acting_as=STAFF)
+    record("event.registration_cancelled", actor=actor, object_type="event",
+           object_id=reg.event_id,
+           details={"registration": reg.id, "promoted": [r.id for r in promoted]})
+    return promoted
 
 
 # --- staff lists --------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class EventFilters(ListFilters):
+    """The staff list of events: newest first, by status."""
+
+    PER_PAGE: ClassVar[int] = 50
+
+    status: str = ""
+
+    @classmethod
+    def parse(cls, args: Mapping[str, Any]) -> dict[str, Any]:
+        return {"status": choice(args.get("status"), [str(s) for s in EventStatus])}
+
+
+def staff_events(filters: EventFilters) -> Page[Event]:
+    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
+    if filters.status:
+        query = query.where(Event.status == filters.status)
+    return page_of(query, filters.page, filters.size)
+
+
 def registrants(event_id: int) -> list[Registration]:
-    """Everyone who ever registered, seat holders first, then the line in order."""
-    order = case(
-        (Registration.status == RegStatus.REGISTERED, 0),
-        (Registration.status == RegStatus.WALK_IN, 1),
-        (Registration.status == RegStatus.WAITLISTED, 2),
-        (Registration.status == RegStatus.PENDING, 3),
-        else_=4)
+    """Everyone who ever registered, in the lifecycle's display order (seat holders
+    first, then the line in order)."""
+    order = case(*((Registration.status == s, i) for i, s in enumerate(STORED_STATES)),
+                 else_=len(STORED_STATES))
     return list(db.session.scalars(
         select(Registration)
         .options(joinedload(Registration.alumnus).joinedload(Alumnus.user),
@@ -175,23 +187,28 @@ def counts(event_id: int) -> dict[str, int]:
     rows = db.session.execute(
         select(Registration.status, func.count()).where(Registration.event_id == event_id)
         .group_by(Registration.status)).all()
-    result = {str(s): 0 for s in RegStatus} | {str(status): n for status, n in rows}
+    result = {str(s): 0 for s in STORED_STATES} | {str(status): n for status, n in rows}
     result["attended"] = db.session.scalar(select(func.count()).where(
         Registration.event_id == event_id, Registration.checked_in_at.is_not(None))) or 0
     return result
 
 
+def staff_page(event_id: int) -> dict[str, Any]:
+    """What the staff page of an event shows, in a fixed number of queries."""
+    return {"counts": counts(event_id), "registrants": registrants(event_id),
+            "ranks": waitlist_ranks(event_id), "materials": materials_of(event_id),
+            "results": feedback_results(event_id),
+            # Who staff may still cancel (the attended are history, not cancellable).
+            "staff_cancellable": REGISTRATION.sources("cancel", STAFF)}
+
+
 def export_rows(event_id: int) -> tuple[list[str], list[list[Any]]]:
-    from flask_babel import gettext as _
-
-    from portal.events.labels import status_label
-
     ranks = waitlist_ranks(event_id)
     header = [_("Name"), _("E-mail"), _("Institution"), _("Country"), _("Type"), _("Status"),
               _("Waitlist place"), _("Registered at"), _("Checked in at")]
     rows = []
     for r in registrants(event_id):
-        if r.alumnus_id is not None:
+        if r.alumnus_id is not None and r.alumnus is not None:
             a = r.alumnus
             email = a.user.email if a.user is not None else (a.email or "")
             institution, country = a.institution_now, a.country
@@ -203,14 +220,25 @@ def export_rows(event_id: int) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def message_registrants(event: Event, subject: str, body: str, *,
-                        include_waitlist: bool) -> int:
-    statuses = [RegStatus.REGISTERED] + ([RegStatus.WAITLISTED] if include_waitlist else [])
+def export_registrations(event: Event, fmt: str, actor: User) -> tuple[bytes, str, str]:
+    """The attendee and waitlist list as CSV or XLSX: (data, file name, type), logged."""
+    header, rows = export_rows(event.id)
+    record("event.exported", actor=actor, object_type="event", object_id=event.id,
+           details={"format": fmt, "rows": len(rows)})
+    name = f"event-{event.id}-registrations.{fmt}"
+    if fmt == "csv":
+        return exports.to_csv(header, rows), name, "text/csv"
+    return exports.to_xlsx(header, rows, "Registrations"), name, XLSX
+
+
+def message_registrants(event: Event, subject: str, body: str, *, include_waitlist: bool,
+                        actor: User) -> int:
+    statuses = TOLD_STATES if include_waitlist else TOLD_STATES - WAITLIST_STATES
     people = db.session.scalars(
         select(Registration).options(*mails.with_people())
         .where(Registration.event_id == event.id, Registration.status.in_(statuses))).all()
     sent = sum(1 for r in people if mails.staff_message(r, subject, body))
-    record("event.messaged", object_type="event", object_id=event.id,
+    record("event.messaged", actor=actor, object_type="event", object_id=event.id,
            details={"recipients": sent, "subject": subject[:200]})
     return sent
 
@@ -223,48 +251,50 @@ def materials_of(event_id: int) -> list[EventMaterial]:
         .where(EventMaterial.event_id == event_id).order_by(EventMaterial.id)))
 
 
-def add_material(event: Event, blob: Any, title: str, actor: Any) -> EventMaterial:
-    material = EventMaterial(event_id=event.id, blob_id=blob.id, title=title or
-                             blob.original_name, created_by_id=actor.id)
+def material_of(event_id: int, material_id: int) -> EventMaterial | None:
+    """One material of one event (with its blob), or None: every download of a material
+    (alumni, guests, staff) and its removal look it up here."""
+    return db.session.scalars(
+        select(EventMaterial).options(joinedload(EventMaterial.blob))
+        .where(EventMaterial.id == material_id, EventMaterial.event_id == event_id)).first()
+
+
+def add_material(event: Event, stream: BinaryIO, filename: str | None, title: str,
+                 actor: User) -> EventMaterial:
+    """Check and store an upload as a material of the event (MaterialRejected: refused,
+    with 413 when it is over EVENT_MATERIAL_MAX_MB)."""
+    max_bytes = current_app.config["EVENT_MATERIAL_MAX_MB"] * 1024 * 1024
+    try:
+        blob: Blob = store_upload(stream, original_name=filename, allowed=set(MATERIAL_TYPES),
+                                  max_bytes=max_bytes, user_id=actor.id)
+    except FileTooLarge as exc:
+        raise MaterialRejected(exc.message, status=413, code="too_large") from exc
+    except FileRejected as exc:
+        raise MaterialRejected(exc.message) from exc
+    material = EventMaterial(event_id=event.id, blob_id=blob.id,
+                             title=title or blob.original_name, created_by_id=actor.id)
     db.session.add(material)
     db.session.flush()
-    record("event.material_added", object_type="event", object_id=event.id,
+    record("event.material_added", actor=actor, object_type="event", object_id=event.id,
            details={"material": material.id, "name": blob.original_name})
     return material
 
 
-def remove_material(material: EventMaterial) -> None:
-    record("event.material_removed", object_type="event", object_id=material.event_id,
-           details={"material": material.id})
+def remove_material(material: EventMaterial, actor: User) -> None:
+    record("event.material_removed", actor=actor, object_type="event",
+           object_id=material.event_id, details={"material": material.id})
     db.session.delete(material)
 
 
 # --- feedback -----------------------------------------------------------------------------
 
-def give_feedback(reg: Registration, rating: int, comment: str) -> bool:
-    """Once per attendee; False when they already answered."""
-    from sqlalchemy.exc import IntegrityError
-
-    try:
-        with db.session.begin_nested():
-            db.session.add(Feedback(registration_id=reg.id, event_id=reg.event_id,
-                                    rating=rating, comment=comment.strip()))
-    except IntegrityError:
-        return False
-    return True
-
-
-def feedback_of(reg_id: int) -> Feedback | None:
-    return db.session.scalars(select(Feedback).where(Feedback.registration_id == reg_id)).first()
-
-
 def feedback_results(event_id: int) -> dict[str, Any]:
     average, count = db.session.execute(
         select(func.avg(Feedback.rating), func.count(Feedback.id))
         .where(Feedback.event_id == event_id)).one()
-    spread = dict(db.session.execute(
+    spread: dict[int, int] = {rating: n for rating, n in db.session.execute(
         select(Feedback.rating, func.count()).where(Feedback.event_id == event_id)
-        .group_by(Feedback.rating)).all())
+        .group_by(Feedback.rating)).all()}
     comments = db.session.scalars(
         select(Feedback).where(Feedback.event_id == event_id, Feedback.comment != "")
         .order_by(Feedback.created_at.desc())).all()
@@ -274,18 +304,16 @@ def feedback_results(event_id: int) -> dict[str, Any]:
 
 # --- record merges (portal.alumni.services.MERGE_HOOKS) -------------------------------------
 
-_RANK = {RegStatus.REGISTERED: 3, RegStatus.WAITLISTED: 2, RegStatus.PENDING: 1}
-
-
 def _rank(reg: Registration) -> tuple[int, int]:
-    return (1 if reg.attended else 0, _RANK.get(reg.status, 0))
+    """Attended first, then the lifecycle's display order (a seat, then the line...)."""
+    return (1 if reg.attended else 0, -STORED_STATES.index(reg.status))
 
 
 def move_registrations(from_alumnus_id: int, into_alumnus_id: int) -> None:
     """Registrations follow the surviving record. Where both records registered for the
     same event, the better registration (attended, then seat, then waitlist) survives and
-    the other is cancelled, its seat going to the waitlist; the loser stays on the merged
-    record as history."""
+    the other is cancelled by the portal, its seat going to the waitlist; the loser stays
+    on the merged record as history."""
     mine = db.session.scalars(
         select(Registration).where(Registration.alumnus_id == from_alumnus_id)
         .options(selectinload(Registration.event))).all()
@@ -294,13 +322,11 @@ def move_registrations(from_alumnus_id: int, into_alumnus_id: int) -> None:
     for reg in mine:
         other = theirs.get(reg.event_id)
         if other is None:
-            db.session.execute(update(Registration).where(Registration.id == reg.id)
-                               .values(alumnus_id=into_alumnus_id)
-                               .execution_options(synchronize_session=False))
+            _set_owner(reg.id, into_alumnus_id)
             continue
         keep, drop = (reg, other) if _rank(reg) > _rank(other) else (other, reg)
-        if drop.status in policy.ACTIVE_STATUSES and not drop.attended:
-            registration.cancel(drop, by_staff=True)
+        if drop.status in CANCELLABLE_STATES and not drop.attended:
+            registration.cancel(drop, acting_as=SYSTEM)
         if keep is reg:
             # (event, alumnus) is unique: park the loser for a moment, inside this
             # transaction, so the two rows can change owners.
@@ -311,6 +337,5 @@ def move_registrations(from_alumnus_id: int, into_alumnus_id: int) -> None:
 
 
 def _set_owner(registration_id: int, alumnus_id: int | None) -> None:
-    db.session.execute(update(Registration).where(Registration.id == registration_id)
-                       .values(alumnus_id=alumnus_id)
-                       .execution_options(synchronize_session=False))
+    rows_changed(update(Registration).where(Registration.id == registration_id)
+                 .values(alumnus_id=alumnus_id))

@@ -11,34 +11,32 @@ staff only.
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
+from PIL import Image
+
+from portal import tokens
+from portal.db import utcnow
+from portal.events import certificates
+from portal.events.codes import GUEST_TOKEN, guest_key
+from portal.events.models import EventMaterial, EventStatus, Feedback
+from portal.extensions import db
+from portal.storage import store_upload
 from tests.access.rules import EVERYONE, STAFF, Rule
+from tests.events import factories
 
 ALUMNI = frozenset({"alumnus", "other_alumnus"})
 OWN = frozenset({"alumnus"})
 
 
 def _png() -> bytes:
-    from PIL import Image
-
     out = io.BytesIO()
     Image.new("RGB", (4, 4), "white").save(out, "PNG")
     return out.getvalue()
 
 
 def build(world: Any, factory: Any) -> None:
-    from datetime import timedelta
-
-    from portal import tokens
-    from portal.db import utcnow
-    from portal.events import certificates
-    from portal.events.models import EventStatus, Feedback
-    from portal.events.registration import GUEST_TOKEN, guest_key
-    from portal.extensions import db
-    from portal.storage import store_upload
-    from tests.events import factories
-
     mine = factories.record_for(world.alumnus, country="TH", specialty="cardiology")
     factories.record_for(world.other_alumnus, country="VN", specialty="radiology")
     w = world
@@ -50,8 +48,6 @@ def build(world: Any, factory: Any) -> None:
     w.ev_guest_key = guest_key(w.ev_guest)
     blob = store_upload(io.BytesIO(_png()), original_name="slides.png",
                         allowed={"png"}, max_bytes=10**6, user_id=w.staff.id)
-    from portal.events.models import EventMaterial
-
     w.ev_material = EventMaterial(event_id=w.ev_open.id, blob_id=blob.id, title="Slides")
     w.ev_material_to_remove = EventMaterial(event_id=w.ev_open.id, blob_id=blob.id,
                                             title="Old slides")

@@ -8,7 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from portal.alumni.models import Alumnus
+from portal.db import utcnow
+from portal.events.codes import format_pass_code, new_pass_code
+from portal.events.models import Event, Registration
+from portal.extensions import db
+from portal.notify.models import OutboxMessage
 from tests.e2e.conftest import assert_accessible, no_horizontal_scroll, sign_in, wide_elements
 
 pytestmark = pytest.mark.e2e
@@ -18,13 +25,9 @@ LAN = "alumnus2@example.org"  # Viet Nam
 
 
 @pytest.fixture
-def one_seat(e2e_app) -> Iterator[int]:  # noqa: ANN001
+def one_seat(e2e_app) -> Iterator[int]:
     """A published event with a single seat, open to the demo alumni of TH and VN; removed
     afterwards (the demo database is shared by the session's browser tests)."""
-    from portal.db import utcnow
-    from portal.events.models import Event
-    from portal.extensions import db
-
     with e2e_app.app_context():
         start = utcnow().replace(microsecond=0) + timedelta(days=9)
         event = Event(title="One-seat masterclass", kind="seminar", city="Bangkok",
@@ -46,7 +49,7 @@ def _status(tab: Any) -> str:
     return tab.locator(".registration-box .reg-status").inner_text()
 
 
-def test_register_cancel_and_the_waitlist_moves_up(page, phone, live_server, e2e_app,  # noqa: ANN001
+def test_register_cancel_and_the_waitlist_moves_up(page, phone, live_server, e2e_app,
                                                    one_seat) -> None:
     url = f"{live_server}/events/{one_seat}"
 
@@ -77,27 +80,14 @@ def test_register_cancel_and_the_waitlist_moves_up(page, phone, live_server, e2e
     phone.get_by_role("button", name="Show my pass").click()
     assert phone.locator(".pass-qr svg").is_visible()
 
-    from sqlalchemy import select
-
-    from portal.notify.models import OutboxMessage
-
     with e2e_app.app_context():
-        from portal.extensions import db
-
         promoted = db.session.scalars(select(OutboxMessage).where(
             OutboxMessage.to_addr == LAN, OutboxMessage.template == "event_promoted")).all()
         assert len(promoted) == 1 and "One-seat masterclass" in promoted[0].subject
 
 
-def test_check_in_on_a_phone_by_typed_code(phone, live_server, e2e_app, one_seat) -> None:  # noqa: ANN001
-    from portal.alumni.models import Alumnus
-    from portal.events.models import Registration
-    from portal.events.registration import format_pass_code, new_pass_code
-    from portal.extensions import db
-
+def test_check_in_on_a_phone_by_typed_code(phone, live_server, e2e_app, one_seat) -> None:
     with e2e_app.app_context():
-        from sqlalchemy import select
-
         record = db.session.scalars(select(Alumnus).where(
             Alumnus.email == SOMCHAI)).first() or db.session.scalars(select(Alumnus)).first()
         reg = Registration(event_id=one_seat, alumnus_id=record.id, status="registered",

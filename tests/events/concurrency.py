@@ -19,6 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from portal.extensions import db
+from tests.conftest import make_test_app
+
 Person = tuple[int, int, str]
 
 
@@ -36,8 +39,6 @@ def signed_in_client(app: Any, person: Person) -> Any:
 def _worker(url: str, tmp: str, event_id: int, people: list[Person], target: str,
             threads: int, barrier: Any, errors: Any) -> None:
     try:
-        from tests.conftest import make_test_app
-
         app = make_test_app(url, Path(tmp))
         module, _, name = target.partition(":")
         register = getattr(importlib.import_module(module), name)
@@ -51,8 +52,6 @@ def _worker(url: str, tmp: str, event_id: int, people: list[Person], target: str
 
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(one, people))
-        from portal.extensions import db
-
         with app.app_context():
             db.engine.dispose()
     except Exception:

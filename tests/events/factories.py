@@ -13,8 +13,8 @@ from portal.accounts.models import Role, User, UserRole
 from portal.alumni.models import Alumnus
 from portal.alumni.services import alumnus_for_user
 from portal.db import utcnow
+from portal.events.codes import new_pass_code
 from portal.events.models import Event, EventMode, EventStatus, Registration, RegSource
-from portal.events.registration import new_pass_code
 from portal.extensions import db
 
 _seq = itertools.count(1)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.db import utcnow
 from portal.events import fonts
+from portal.events.models import Feedback
 from portal.extensions import db
 from tests.events import factories
 
@@ -45,7 +46,7 @@ def drawn_characters(pdf: bytes) -> set[str]:
     return drawn
 
 
-def _attended(factory, **names):  # noqa: ANN001, ANN003, ANN202
+def _attended(factory, **names):
     user, record = factories.alumnus(factory, **names)
     event = factories.past_event(title="Hemodialysis update", cpd_hours=3.5)
     reg = factories.registration(event, record, checked_in_at=event.starts_at)
@@ -53,7 +54,7 @@ def _attended(factory, **names):  # noqa: ANN001, ANN003, ANN202
 
 
 @pytest.mark.parametrize("names", NAMES, ids=["japanese", "thai", "vietnamese"])
-def test_certificate_names_render_in_their_script(client, login_as, factory, names) -> None:  # noqa: ANN001
+def test_certificate_names_render_in_their_script(client, login_as, factory, names) -> None:
     user, event, _ = _attended(factory, **names)
     login_as(user)
     prepared = client.post(f"/events/{event.id}/certificate")
@@ -68,7 +69,7 @@ def test_certificate_names_render_in_their_script(client, login_as, factory, nam
     assert set(shown.replace(" ", "")) <= drawn_characters(pdf.data)
 
 
-def test_anyone_can_check_a_certificate_and_sees_only_what_is_printed(  # noqa: ANN001
+def test_anyone_can_check_a_certificate_and_sees_only_what_is_printed(
         client, login_as, factory) -> None:
     user, event, _ = _attended(factory, **NAMES[1], email="somchai.private@example.org",
                                institution_now="Siriraj Hospital")
@@ -92,7 +93,7 @@ def test_anyone_can_check_a_certificate_and_sees_only_what_is_printed(  # noqa: 
     assert client.get("/certificates/" + "0" * 32).status_code == 404
 
 
-def test_no_certificate_before_the_end_or_without_attendance(client, login_as, factory) -> None:  # noqa: ANN001
+def test_no_certificate_before_the_end_or_without_attendance(client, login_as, factory) -> None:
     user, record = factories.alumnus(factory)
     running = factories.event(starts_at=utcnow() - timedelta(hours=1),
                               ends_at=utcnow() + timedelta(hours=1))
@@ -105,7 +106,7 @@ def test_no_certificate_before_the_end_or_without_attendance(client, login_as, f
         assert client.get(f"/events/{event.id}/certificate.pdf").status_code == 404
 
 
-def test_missing_fonts_give_a_clear_message(tmp_path) -> None:  # noqa: ANN001
+def test_missing_fonts_give_a_clear_message(tmp_path) -> None:
     with pytest.raises(fonts.FontsMissing) as caught:
         fonts.certificate_fonts((tmp_path,))
     message = str(caught.value)
@@ -113,7 +114,7 @@ def test_missing_fonts_give_a_clear_message(tmp_path) -> None:  # noqa: ANN001
     assert "make fonts" in message
 
 
-def test_feedback_once_per_attendee_and_staff_see_results(client, login_as, factory) -> None:  # noqa: ANN001
+def test_feedback_once_per_attendee_and_staff_see_results(client, login_as, factory) -> None:
     user, event, reg = _attended(factory)
     other_user, other = factories.alumnus(factory)
     factories.registration(event, other, checked_in_at=event.starts_at)
@@ -134,13 +135,11 @@ def test_feedback_once_per_attendee_and_staff_see_results(client, login_as, fact
     assert "Great cases" in page
 
 
-def test_feedback_needs_attendance(client, login_as, factory) -> None:  # noqa: ANN001
+def test_feedback_needs_attendance(client, login_as, factory) -> None:
     user, record = factories.alumnus(factory)
     event = factories.past_event()
     factories.registration(event, record)  # registered, never came
     login_as(user)
     assert client.get(f"/events/{event.id}/feedback").status_code == 404
     assert client.post(f"/events/{event.id}/feedback", data={"rating": "5"}).status_code == 404
-    from portal.events.models import Feedback
-
     assert db.session.scalars(select(Feedback)).all() == []

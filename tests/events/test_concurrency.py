@@ -11,6 +11,9 @@ import time
 
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
+from portal.alumni.models import Alumnus
+from portal.events.codes import new_pass_code
 from portal.events.models import Event, Registration, RegStatus
 from portal.extensions import db
 from tests.events import factories
@@ -19,21 +22,19 @@ from tests.events.concurrency import Person, run_burst, signed_in_client
 PEOPLE, SEATS = 200, 20
 
 
-def portal_register(app, event_id: int, person: Person) -> None:  # noqa: ANN001
+def portal_register(app, event_id: int, person: Person) -> None:
     """Through the real route, as a signed-in alumnus's browser would."""
     response = signed_in_client(app, person).post(f"/events/{event_id}/register")
     assert response.status_code == 303, response.status_code
 
 
-def naive_register(app, event_id: int, person: Person) -> None:  # noqa: ANN001
+def naive_register(app, event_id: int, person: Person) -> None:
     """The bug the portal avoids: count the seats, think, then write (no lock, no counter).
 
     PostgreSQL: one READ COMMITTED transaction without locks. SQLite cannot keep a read
     snapshot across a write by another process (and the portal's connections take the
     write lock at BEGIN), so the read and the write are two transactions there.
     """
-    from portal.events.registration import new_pass_code
-
     alumnus_id = person[0]
     with app.app_context():
         engine = db.engine
@@ -52,10 +53,7 @@ def naive_register(app, event_id: int, person: Person) -> None:  # noqa: ANN001
             conn.commit()
 
 
-def _world(app) -> tuple[int, list[Person]]:  # noqa: ANN001
-    from portal.accounts.models import User
-    from portal.alumni.models import Alumnus
-
+def _world(app) -> tuple[int, list[Person]]:
     event_id = factories.event(capacity=SEATS, title="Popular lecture").id
     ids = factories.many_alumni(PEOPLE)
     rows = db.session.execute(
@@ -67,7 +65,7 @@ def _world(app) -> tuple[int, list[Person]]:  # noqa: ANN001
     return event_id, [tuple(r) for r in rows]
 
 
-def test_200_registrations_for_20_seats_from_4_processes(app_ctx, tmp_path) -> None:  # noqa: ANN001
+def test_200_registrations_for_20_seats_from_4_processes(app_ctx, tmp_path) -> None:
     event_id, people = _world(app_ctx)
     url = app_ctx.config["DATABASE_URL"]
 
@@ -95,7 +93,7 @@ def test_200_registrations_for_20_seats_from_4_processes(app_ctx, tmp_path) -> N
     assert elapsed < 60
 
 
-def test_the_harness_catches_a_naive_oversell(app_ctx, tmp_path) -> None:  # noqa: ANN001
+def test_the_harness_catches_a_naive_oversell(app_ctx, tmp_path) -> None:
     event_id, people = _world(app_ctx)
     url = app_ctx.config["DATABASE_URL"]
 

@@ -10,7 +10,7 @@ from portal.extensions import db
 from tests.conftest import login
 
 
-def test_demo_events_show_every_stage(app_ctx) -> None:  # noqa: ANN001
+def test_demo_events_show_every_stage(app_ctx) -> None:
     result = app_ctx.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code == 0, result.output
     events = {e.title: e for e in db.session.scalars(select(Event))}

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from portal.events.models import Event, RegStatus
+from sqlalchemy import select
+
+from portal.db import utcnow
+from portal.events.codes import guest_key
+from portal.events.models import Event, Feedback, Registration, RegStatus
 from portal.extensions import db
 from tests.events import factories
 from tests.events.helpers import mails
@@ -17,7 +22,7 @@ def _link(body: str, marker: str) -> str:
     return re.search(rf"http://portal\.test(\S*{marker}\S*)", body).group(1)
 
 
-def test_a_guest_confirms_by_e_mail_and_gets_a_seat(client) -> None:  # noqa: ANN001
+def test_a_guest_confirms_by_e_mail_and_gets_a_seat(client) -> None:
     event = factories.event(guests_allowed=True, capacity=5, mode="hybrid",
                             online_link="https://meet.example.org/guest-room")
     page = client.post(f"/events/{event.id}/guest", data=FORM)
@@ -47,7 +52,7 @@ def test_a_guest_confirms_by_e_mail_and_gets_a_seat(client) -> None:  # noqa: AN
     assert client.post(link).status_code == 410  # used once
 
 
-def test_a_full_event_puts_the_confirmed_guest_on_the_waitlist(client, factory, req) -> None:  # noqa: ANN001
+def test_a_full_event_puts_the_confirmed_guest_on_the_waitlist(client, factory, req) -> None:
     event = factories.event(guests_allowed=True, capacity=1)
     factories.registration(event, factories.alumnus(factory)[1])
     client.post(f"/events/{event.id}/guest", data=FORM)
@@ -59,28 +64,47 @@ def test_a_full_event_puts_the_confirmed_guest_on_the_waitlist(client, factory, 
     assert len(mails(template="event_waitlisted")) == 1
 
 
-def test_the_answer_does_not_tell_who_registered(client) -> None:  # noqa: ANN001
-    event = factories.event(guests_allowed=True)
+def _shown(response) -> tuple[int, str]:
+    """What a person reads: the status and the text of the main part of the page (not the
+    markup, whose CSRF token changes from one answer to the next)."""
+    html = response.get_data(as_text=True)
+    main = html[html.index("<main"):html.index("</main>")]
+    return response.status_code, " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def test_the_answer_does_not_tell_who_registered(client) -> None:
+    event = factories.event(guests_allowed=True, capacity=1)
     factories.registration(event, guest_email="known@example.org", guest_name="Known")
-    unknown = client.post(f"/events/{event.id}/guest",
-                          data={**FORM, "email": "new@example.org"}).get_data(as_text=True)
-    known = client.post(f"/events/{event.id}/guest",
-                        data={**FORM, "email": "known@example.org"}).get_data(as_text=True)
-    assert unknown.replace("new@example.org", "X") == known.replace("known@example.org", "X")
-    # The registered guest gets their own link again, by e-mail only.
+    factories.registration(event, guest_email="waiting@example.org", status="waitlisted",
+                           waitlist_position=1, registered_at=None)
+    factories.registration(event, guest_email="asked@example.org", status="pending",
+                           guest_salt=None, registered_at=None)
+    factories.registration(event, guest_email="came@example.org", status="walk_in",
+                           checked_in_at=event.starts_at, registered_at=None)
+    answers = {email: _shown(client.post(f"/events/{event.id}/guest",
+                                         data={**FORM, "email": email}))
+               for email in ("new@example.org", "known@example.org", "waiting@example.org",
+                             "asked@example.org", "came@example.org")}
+    seen = {(status, text.replace(email, "X")) for email, (status, text) in answers.items()}
+    assert len(seen) == 1, seen
+    [(status, text)] = seen
+    assert status == 200 and "Check your e-mail" in text and "already" not in text
+    # Confirmed guests get their own link again, by e-mail only; the others nothing new
+    # but another confirmation link where one is still to be used.
     assert len(mails("known@example.org", "event_guest_link")) == 1
+    assert len(mails("waiting@example.org", "event_guest_link")) == 1
+    assert mails("came@example.org") == []
+    assert len(mails("asked@example.org", "event_guest_confirm")) == 1
 
 
-def test_guests_only_where_allowed(client) -> None:  # noqa: ANN001
+def test_guests_only_where_allowed(client) -> None:
     alumni_only = factories.event(guests_allowed=False)
     assert client.get(f"/events/{alumni_only.id}/guest").status_code == 404
     assert client.post(f"/events/{alumni_only.id}/guest", data=FORM).status_code == 404
     assert mails() == []
 
 
-def test_a_guest_cancels_and_the_seat_goes_to_the_next(client, factory, req) -> None:  # noqa: ANN001
-    from portal.events.registration import guest_key
-
+def test_a_guest_cancels_and_the_seat_goes_to_the_next(client, factory, req) -> None:
     event = factories.event(guests_allowed=True, capacity=1)
     guest = factories.registration(event)
     user, waiting = factories.alumnus(factory)
@@ -92,9 +116,58 @@ def test_a_guest_cancels_and_the_seat_goes_to_the_next(client, factory, req) -> 
     assert len(mails(user.email, "event_promoted")) == 1
 
 
-def test_a_wrong_key_shows_nothing(client) -> None:  # noqa: ANN001
+def test_a_wrong_key_shows_nothing(client) -> None:
     event = factories.event(guests_allowed=True)
     guest = factories.registration(event)
     assert client.get(f"/events/guest/{guest.id}/{'0' * 40}").status_code == 404
     assert client.post(f"/events/guest/{guest.id}/{'0' * 40}/cancel").status_code == 404
     assert db.session.get(type(guest), guest.id).status == RegStatus.REGISTERED
+
+
+def test_guest_requests_are_limited_by_the_setting(client, app_ctx, monkeypatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "EVENT_GUEST_LIMIT", "2 per hour")
+    event = factories.event(guests_allowed=True)
+    answers = [client.post(f"/events/{event.id}/guest",
+                           data={**FORM, "email": f"g{n}@example.org"}).status_code
+               for n in range(3)]
+    assert answers == [200, 200, 429]
+    assert len(mails(template="event_guest_confirm")) == 2
+
+
+def test_a_confirmation_after_registration_closed_holds_nothing(client) -> None:
+    event = factories.event(guests_allowed=True, capacity=3)
+    client.post(f"/events/{event.id}/guest", data=FORM)
+    link = _link(mails(template="event_guest_confirm")[0].body_text, "confirm")
+    stored = db.session.get(Event, event.id)
+    stored.registration_closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    answer = client.post(link)
+    assert answer.status_code == 410
+    assert "Registration for this event is not open" in answer.get_data(as_text=True)
+    assert db.session.get(Event, event.id, populate_existing=True).seats_taken == 0
+    [row] = db.session.scalars(select(Registration)).all()
+    assert row.status == RegStatus.PENDING and mails(template="event_confirmation") == []
+
+
+def test_after_the_event_a_guest_gets_the_certificate_and_answers_once(client) -> None:
+    event = factories.past_event(guests_allowed=True, title="Dialysis day")
+    guest = factories.registration(event, guest_name="Dr. Guest Person",
+                                   checked_in_at=event.starts_at)
+    base = f"/events/guest/{guest.id}/{guest_key(guest)}"
+    page = client.get(base).get_data(as_text=True)
+    assert "Download my certificate" in page and 'name="rating"' in page
+    prepared = client.post(f"{base}/certificate")
+    assert prepared.status_code == 303 and prepared.headers["Location"].endswith(
+        f"{base}/certificate.pdf")
+    pdf = client.get(prepared.headers["Location"])
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.headers["X-Content-Type-Options"] == "nosniff"
+
+    invalid = client.post(f"{base}/feedback", data={"rating": "9"})
+    assert invalid.status_code == 422 and 'name="rating"' in invalid.get_data(as_text=True)
+    assert client.post(f"{base}/feedback", data={"rating": "4"}).status_code == 303
+    again = client.post(f"{base}/feedback", data={"rating": "1"})
+    assert again.status_code == 303
+    shown = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "You have already answered this survey" in shown
+    assert [f.rating for f in db.session.scalars(select(Feedback))] == [4]

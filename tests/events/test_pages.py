@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from PIL import Image
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.db import utcnow
+from portal.events import registration as seats
 from portal.events.models import EventMaterial, RegStatus
 from portal.extensions import db
 from portal.storage import store_upload
@@ -18,9 +20,7 @@ from tests.events.helpers import mails, registration_of
 SECRET_LINK = "https://meet.example.org/room-4711"
 
 
-def _material(event, title: str = "Slides") -> EventMaterial:  # noqa: ANN001
-    from PIL import Image
-
+def _material(event, title: str = "Slides") -> EventMaterial:
     data = io.BytesIO()
     Image.new("RGB", (8, 8), "blue").save(data, "PNG")
     data.seek(0)
@@ -32,7 +32,7 @@ def _material(event, title: str = "Slides") -> EventMaterial:  # noqa: ANN001
     return item
 
 
-def test_the_list_shows_eligible_events_own_country_first(client, login_as, factory) -> None:  # noqa: ANN001
+def test_the_list_shows_eligible_events_own_country_first(client, login_as, factory) -> None:
     user, _ = factories.alumnus(factory, country="VN", timezone="Asia/Ho_Chi_Minh")
     soon = utcnow() + timedelta(days=5)
     factories.event(title="Bangkok lecture", starts_at=soon,
@@ -56,9 +56,7 @@ def test_the_list_shows_eligible_events_own_country_first(client, login_as, fact
     assert "Your time" in page
 
 
-def test_the_seats_fragment_is_polled_and_live(client, login_as, factory, req) -> None:  # noqa: ANN001
-    from portal.events import registration as seats
-
+def test_the_seats_fragment_is_polled_and_live(client, login_as, factory, req) -> None:
     user, _ = factories.alumnus(factory)
     event = factories.event(capacity=3)
     login_as(user)
@@ -75,7 +73,7 @@ def test_the_seats_fragment_is_polled_and_live(client, login_as, factory, req) -
     assert "2 seats left of 3" in text
 
 
-def test_register_then_cancel_through_the_pages(client, login_as, factory) -> None:  # noqa: ANN001
+def test_register_then_cancel_through_the_pages(client, login_as, factory) -> None:
     user, record = factories.alumnus(factory)
     waiting_user, waiting = factories.alumnus(factory)
     event = factories.event(capacity=1, title="Echo workshop")
@@ -101,9 +99,7 @@ def test_register_then_cancel_through_the_pages(client, login_as, factory) -> No
     assert len(mails(waiting_user.email, "event_promoted")) == 1
 
 
-def test_online_link_only_for_people_with_a_seat(client, login_as, factory, req) -> None:  # noqa: ANN001
-    from portal.events import registration as seats
-
+def test_online_link_only_for_people_with_a_seat(client, login_as, factory, req) -> None:
     event = factories.event(capacity=1, mode="hybrid", online_link=SECRET_LINK)
     holder_user, holder = factories.alumnus(factory)
     waiting_user, waiting = factories.alumnus(factory)
@@ -125,7 +121,7 @@ def test_online_link_only_for_people_with_a_seat(client, login_as, factory, req)
     assert SECRET_LINK in mails(holder_user.email, "event_confirmation")[0].body_text
 
 
-def test_materials_only_for_registered_people_and_downloads_are_logged(  # noqa: ANN001
+def test_materials_only_for_registered_people_and_downloads_are_logged(
         client, login_as, factory) -> None:
     event = factories.event(capacity=1)
     item = _material(event, "Case slides")
@@ -152,7 +148,7 @@ def test_materials_only_for_registered_people_and_downloads_are_logged(  # noqa:
     assert client.get(url).status_code == 404
 
 
-def test_events_one_may_not_know_are_404(client, login_as, factory) -> None:  # noqa: ANN001
+def test_events_one_may_not_know_are_404(client, login_as, factory) -> None:
     user, _ = factories.alumnus(factory, country="VN")
     thai_only = factories.event(eligible_countries=["TH"])
     draft = factories.event(status="draft")
@@ -163,7 +159,7 @@ def test_events_one_may_not_know_are_404(client, login_as, factory) -> None:  # 
     assert registration_of(thai_only.id, _.id) is None
 
 
-def test_attendee_list_is_for_staff_only(client, login_as, factory) -> None:  # noqa: ANN001
+def test_attendee_list_is_for_staff_only(client, login_as, factory) -> None:
     event = factories.event()
     user, record = factories.alumnus(factory, given_names="Somsak", family_name="Private")
     factories.registration(event, record)
@@ -176,7 +172,7 @@ def test_attendee_list_is_for_staff_only(client, login_as, factory) -> None:  # 
         assert b"Somsak" not in response.data
 
 
-def test_dashboard_lists_my_registrations_and_open_events(client, login_as, factory) -> None:  # noqa: ANN001
+def test_dashboard_lists_my_registrations_and_open_events(client, login_as, factory) -> None:
     user, record = factories.alumnus(factory)
     mine = factories.event(title="My lecture")
     factories.event(title="Another lecture")
@@ -189,9 +185,41 @@ def test_dashboard_lists_my_registrations_and_open_events(client, login_as, fact
     assert "Another lecture" in section
 
 
-def test_without_an_alumni_record_the_page_explains(client, login_as, factory) -> None:  # noqa: ANN001
+def test_without_an_alumni_record_the_page_explains(client, login_as, factory) -> None:
     login_as(factory.alumnus())
     factories.event(title="Somewhere")
     page = client.get("/events").get_data(as_text=True)
     assert "not linked to an alumni record" in page
     assert "Somewhere" not in page
+
+
+def test_registering_twice_says_so_as_a_conflict(client, login_as, factory) -> None:
+    user, _ = factories.alumnus(factory)
+    event = factories.event()
+    login_as(user)
+    assert client.post(f"/events/{event.id}/register").status_code == 303
+    again = client.post(f"/events/{event.id}/register")
+    assert again.status_code == 303 and again.headers["Location"] == f"/events/{event.id}"
+    assert "You are already registered" in client.get(again.headers["Location"]).get_data(
+        as_text=True)
+    htmx = client.post(f"/events/{event.id}/register", headers={"HX-Request": "true"})
+    assert htmx.status_code == 409
+    assert htmx.headers["HX-Retarget"] == "#flashes"
+    assert "You are already registered" in htmx.get_data(as_text=True)
+    assert db.session.get(type(event), event.id, populate_existing=True).seats_taken == 1
+
+
+def test_cancelling_after_the_start_is_refused_and_changes_nothing(client, login_as,
+                                                                   factory) -> None:
+    user, record = factories.alumnus(factory)
+    event = factories.event(starts_at=utcnow() - timedelta(minutes=5),
+                            ends_at=utcnow() + timedelta(hours=2))
+    factories.registration(event, record)
+    login_as(user)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Cancel my registration" not in page
+    refused = client.post(f"/events/{event.id}/cancel")
+    assert refused.status_code == 303
+    assert "cannot be cancelled any more" in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    assert registration_of(event.id, record.id).status == RegStatus.REGISTERED

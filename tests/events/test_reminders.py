@@ -14,7 +14,7 @@ from tests.events import factories
 from tests.events.helpers import mails
 
 
-def test_reminders_go_once_to_seat_holders_two_days_before(app_ctx, factory) -> None:  # noqa: ANN001
+def test_reminders_go_once_to_seat_holders_two_days_before(app_ctx, factory) -> None:
     tomorrow = utcnow() + timedelta(days=1)
     soon = factories.event(title="Tomorrow's lecture", starts_at=tomorrow,
                            ends_at=tomorrow + timedelta(hours=2), capacity=1)
@@ -34,7 +34,7 @@ def test_reminders_go_once_to_seat_holders_two_days_before(app_ctx, factory) -> 
     assert mails(waiting_user.email) == []
 
 
-def test_after_the_event_attendees_get_their_certificate_once(app_ctx, factory) -> None:  # noqa: ANN001
+def test_after_the_event_attendees_get_their_certificate_once(app_ctx, factory) -> None:
     event = factories.past_event(title="Yesterday's demonstration")
     came_user, came = factories.alumnus(factory)
     missed_user, missed = factories.alumnus(factory)
@@ -50,7 +50,7 @@ def test_after_the_event_attendees_get_their_certificate_once(app_ctx, factory) 
     assert mails(missed_user.email) == []
 
 
-def test_the_send_reminders_command_covers_events(app_ctx, factory) -> None:  # noqa: ANN001
+def test_the_send_reminders_command_covers_events(app_ctx, factory) -> None:
     tomorrow = utcnow() + timedelta(days=1)
     event = factories.event(starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=1))
     factories.registration(event, factories.alumnus(factory)[1])

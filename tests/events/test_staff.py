@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from openpyxl import load_workbook
 from pypdf import PdfWriter
 from sqlalchemy import select
 
+from portal.audit.models import AuditEvent
 from portal.events.models import Event, EventMaterial, RegStatus
 from portal.extensions import db
 from tests.events import factories
@@ -22,7 +23,7 @@ FORM = {"kind": "demonstration", "title": "Portable ultrasound", "mode": "hybrid
         "eligible_countries": ["VN", "TH"], "guests_allowed": "y"}
 
 
-def test_staff_create_in_venue_time_and_publish(client, login_as, factory) -> None:  # noqa: ANN001
+def test_staff_create_in_venue_time_and_publish(client, login_as, factory) -> None:
     alumnus_user, _ = factories.alumnus(factory, country="VN")
     login_as(factory.staff())
     created = client.post("/admin/events/new", data=FORM)
@@ -42,7 +43,7 @@ def test_staff_create_in_venue_time_and_publish(client, login_as, factory) -> No
     assert client.get(f"/events/{event.id}").status_code == 200
 
 
-def test_form_errors_are_shown_with_422(client, login_as, factory) -> None:  # noqa: ANN001
+def test_form_errors_are_shown_with_422(client, login_as, factory) -> None:
     login_as(factory.staff())
     bad = dict(FORM, ends_at="2031-03-01T08:00", online_link="")
     response = client.post("/admin/events/new", data=bad)
@@ -53,7 +54,7 @@ def test_form_errors_are_shown_with_422(client, login_as, factory) -> None:  # n
     assert db.session.scalars(select(Event)).all() == []
 
 
-def test_capacity_below_the_seats_taken_is_refused(client, login_as, factory) -> None:  # noqa: ANN001
+def test_capacity_below_the_seats_taken_is_refused(client, login_as, factory) -> None:
     event = factories.event(capacity=3, title="Small room")
     for _ in range(2):
         factories.registration(event, factories.alumnus(factory)[1])
@@ -66,7 +67,7 @@ def test_capacity_below_the_seats_taken_is_refused(client, login_as, factory) ->
     assert db.session.get(Event, event.id, populate_existing=True).capacity == 3
 
 
-def test_materials_upload_checks_the_content(client, login_as, factory) -> None:  # noqa: ANN001
+def test_materials_upload_checks_the_content(client, login_as, factory) -> None:
     event = factories.event()
     login_as(factory.staff())
     fake = {"title": "Not a PDF", "file": (io.BytesIO(b"MZ\x90\x00 program"), "slides.pdf")}
@@ -83,7 +84,7 @@ def test_materials_upload_checks_the_content(client, login_as, factory) -> None:
     assert "Programme" in client.get(f"/admin/events/{event.id}").get_data(as_text=True)
 
 
-def test_message_all_registrants_each_in_their_language(client, login_as, factory) -> None:  # noqa: ANN001
+def test_message_all_registrants_each_in_their_language(client, login_as, factory) -> None:
     event = factories.event(capacity=2)
     ja_user, ja = factories.alumnus(factory, language="ja")
     en_user, en = factories.alumnus(factory)
@@ -105,7 +106,7 @@ def test_message_all_registrants_each_in_their_language(client, login_as, factor
     assert len(mails(wait_user.email, "event_message")) == 1
 
 
-def test_exports_are_safe_against_formulas(client, login_as, factory) -> None:  # noqa: ANN001
+def test_exports_are_safe_against_formulas(client, login_as, factory) -> None:
     event = factories.event(capacity=1)
     factories.registration(event, factories.alumnus(
         factory, given_names="=HYPERLINK(\"http://evil\")", family_name="@Sum")[1])
@@ -127,7 +128,7 @@ def test_exports_are_safe_against_formulas(client, login_as, factory) -> None:  
     assert values[2][6] == 1
 
 
-def test_staff_cancel_a_registration_and_the_line_moves(client, login_as, factory) -> None:  # noqa: ANN001
+def test_staff_cancel_a_registration_and_the_line_moves(client, login_as, factory) -> None:
     event = factories.event(capacity=1)
     holder = factories.registration(event, factories.alumnus(factory)[1])
     waiting = factories.registration(event, factories.alumnus(factory)[1], status="waitlisted",
@@ -137,3 +138,55 @@ def test_staff_cancel_a_registration_and_the_line_moves(client, login_as, factor
     assert response.status_code == 303
     assert reg(holder.id).status == RegStatus.CANCELLED
     assert reg(waiting.id).status == RegStatus.REGISTERED
+
+
+def test_materials_over_the_size_setting_are_refused(client, app_ctx, login_as, factory,
+                                                     monkeypatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "EVENT_MATERIAL_MAX_MB", 0)
+    event = factories.event()
+    login_as(factory.staff())
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    plain = client.post(f"/admin/events/{event.id}/materials",
+                        data={"title": "Big", "file": (io.BytesIO(png), "big.png")})
+    assert plain.status_code == 303
+    assert "larger than the limit" in client.get(plain.headers["Location"]).get_data(
+        as_text=True)
+    htmx = client.post(f"/admin/events/{event.id}/materials", headers={"HX-Request": "true"},
+                       data={"title": "Big", "file": (io.BytesIO(png), "big.png")})
+    assert htmx.status_code == 413 and "larger than the limit" in htmx.get_data(as_text=True)
+    assert db.session.scalars(select(EventMaterial)).all() == []
+
+
+def test_the_staff_list_pages_and_filters(client, login_as, factory) -> None:
+    for n in range(26):
+        start = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(days=n)
+        factories.event(title=f"Event {n:02d}", starts_at=start,
+                        ends_at=start + timedelta(hours=1))
+    later = datetime(2032, 1, 1, tzinfo=UTC)
+    factories.event(title="Draft one", status="draft", starts_at=later,
+                    ends_at=later + timedelta(hours=1))
+    login_as(factory.staff())
+    first = client.get("/admin/events?per_page=25").get_data(as_text=True)
+    assert "Draft one" in first and "Event 25" in first and "Event 01" not in first
+    assert "page=2" in first  # a link to the next page
+    second = client.get("/admin/events?per_page=25&page=2").get_data(as_text=True)
+    assert "Event 01" in second and "Event 00" in second and "Event 25" not in second
+    drafts = client.get("/admin/events?status=draft", headers={"HX-Request": "true"})
+    text = drafts.get_data(as_text=True)
+    assert "<html" not in text and "Draft one" in text and "Event 00" not in text
+    # A tampered link still opens the list.
+    assert client.get("/admin/events?status=nonsense&page=-3&per_page=7").status_code == 200
+
+
+def test_staff_actions_are_logged_with_who_did_them(client, login_as, factory) -> None:
+    event = factories.event(capacity=1)
+    holder = factories.registration(event, factories.alumnus(factory)[1])
+    staff = factory.staff()
+    login_as(staff)
+    client.post(f"/admin/events/{event.id}/registrations/{holder.id}/cancel")
+    client.get(f"/admin/events/{event.id}/registrations.csv")
+    client.post(f"/admin/events/{event.id}/cancel")
+    logged = {a.action: a for a in db.session.scalars(select(AuditEvent))}
+    for action in ("event.registration_cancelled", "event.exported", "event.cancelled"):
+        assert logged[action].actor_id == staff.id, action
+    assert logged["event.registration_cancelled"].details["registration"] == holder.id
