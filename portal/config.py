@@ -75,8 +75,6 @@ SETTINGS: list[Setting] = [
             "by a bulk invitation.", int),
     Setting("ALUMNI_INVITE_COOLDOWN_DAYS", 5, "Days before the same alumnus can be invited "
             "again.", int),
-    Setting("PROGRAM_TIMEZONE", "Asia/Tokyo", "Time zone of the program office: deadlines "
-            "are also shown in it (\"Japan: ...\")."),
     Setting("REQUEST_ACCESS_LIMIT", "5 per hour", "Requests for institution access per IP."),
     Setting("FORGOT_PASSWORD_LIMIT", "5 per hour", "Password-reset requests per IP."),
     Setting("SECOND_FACTOR_LIMIT", "10 per 5 minutes", "Second-factor codes tried per IP "
