@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -106,7 +105,7 @@ class Lifecycle:
         return any(self.find(state, name, a) is not None for a in actors)
 
     def check(self, state: str, name: str, actors: Iterable[str], *,
-              refusal: Any = None, done: Any = None) -> Move:
+              refusal: object = None, done: object = None) -> Move:
         """The move `name` from `state` by someone acting as one of `actors`, or raise.
 
         Already in the move's target state: Conflict with code "already_done" (a double
