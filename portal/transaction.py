@@ -28,7 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from portal.errors import Conflict
+from portal.errors import Conflict, PortalError
 from portal.extensions import db
 
 T = TypeVar("T")
@@ -96,6 +96,27 @@ def unit_of_work() -> Iterator[None]:
         _write_kept()
         raise
     _transaction(lambda: None)  # commit what the block did
+
+
+@contextmanager
+def attempt() -> Iterator[None]:
+    """A step a route may see refused without keeping half of it.
+
+    A PortalError raised inside rolls the session back to where the step began (a
+    SAVEPOINT) and propagates, so a route can catch it and re-render its form with the
+    message while nothing the refused step wrote is committed with the rest of the
+    request. Routes that let refusals reach the handler do not need this: the handler's
+    rollback undoes everything.
+    """
+    step = db.session.begin_nested()
+    try:
+        yield
+    except PortalError:
+        if step.is_active:
+            step.rollback()
+        raise
+    if step.is_active:
+        step.commit()  # releases the savepoint; the request's own commit comes later
 
 
 def run_unit(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
