@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event
+from flask import Flask
 
+from portal.accounts.models import User
+from tests.conftest import count_queries
+from tests.factories import Factory
 from tests.intake.factories import IntakeFactory
+
+__all__ = ["count_queries"]  # imported from here by the intake tests; one copy, in tests/
 
 
 @pytest.fixture
-def intake(app_ctx) -> IntakeFactory:  # noqa: ANN001
+def intake(app_ctx: Flask) -> IntakeFactory:
     return IntakeFactory()
 
 
 @pytest.fixture
-def staff(factory, login_as):  # noqa: ANN001, ANN201
+def staff(factory: Factory, login_as: Callable[[User], object]) -> User:
     """A staff member, signed in on `client`."""
     user = factory.staff()
     login_as(user)
     return user
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    """The SQL statements run inside the block (every connection of the app's engine)."""
-    from portal.extensions import db
-
-    statements: list[str] = []
-
-    def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", _count)

@@ -1,5 +1,6 @@
-"""Fixtures of the storage tests: backends (local folder, S3 on a moto server over
-HTTP), a small app with only the storage tables, and sample files made in code."""
+"""Fixtures of the storage tests: backends (local folder, S3 on the moto server of
+tests/conftest.py), the portal with the test's backend installed (`app_ctx`, on both
+databases), and sample files made in code."""
 
 from __future__ import annotations
 
@@ -9,36 +10,20 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask_babel import Babel
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
-from sqlalchemy import Column, Integer, Table
-from sqlalchemy.schema import CreateIndex, CreateTable
 
-from portal.extensions import db
 from portal.storage.base import Storage
 from portal.storage.local import LocalStorage
-from portal.storage.models import Blob, PendingUpload
 from portal.storage.s3 import S3Storage
-
-
-@pytest.fixture(scope="session")
-def moto_s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    # Port 0: the OS picks a free port, with no window for another process to take it.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _s3_storage(endpoint: str, bucket: str, **kwargs: Any) -> S3Storage:
@@ -49,9 +34,9 @@ def _s3_storage(endpoint: str, bucket: str, **kwargs: Any) -> S3Storage:
 
 
 @pytest.fixture
-def make_s3(moto_s3_endpoint: str) -> Callable[..., S3Storage]:
+def make_s3(s3_endpoint: str) -> Callable[..., S3Storage]:
     """S3Storage on the moto server: make_s3(bucket, **S3Storage options)."""
-    return lambda bucket, **kwargs: _s3_storage(moto_s3_endpoint, bucket, **kwargs)
+    return lambda bucket, **kwargs: _s3_storage(s3_endpoint, bucket, **kwargs)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -60,12 +45,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_storage(backend: str, tmp_path, request: pytest.FixtureRequest) -> Callable[[], Storage]:
+def make_storage(backend: str, tmp_path: Path,
+                 request: pytest.FixtureRequest) -> Callable[[], Storage]:
     """Builds a new Storage instance on the same place each call ("another process")."""
     if backend == "local":
         root = tmp_path / "store"
         return lambda: LocalStorage(root)
-    endpoint = request.getfixturevalue("moto_s3_endpoint")
+    endpoint = request.getfixturevalue("s3_endpoint")
     bucket = f"test-{uuid.uuid4().hex}"
     return lambda: _s3_storage(endpoint, bucket, create_bucket=True)
 
@@ -76,43 +62,19 @@ def storage(make_storage: Callable[[], Storage]) -> Storage:
 
 
 @pytest.fixture
-def users_table() -> Iterator[None]:
-    """Make users.id resolvable: the ORM resolves our foreign keys when it flushes.
-
-    Importing the real User would pull in every model it relates to, so unless some
-    other test already loaded it, a stand-in is used and removed afterwards. When the
-    real table is declared later, SQLAlchemy re-links our foreign keys to it.
-    """
-    if "users" in db.metadata.tables:
-        yield
-        return
-    stand_in = Table("users", db.metadata, Column("id", Integer, primary_key=True))
-    yield
-    db.metadata.remove(stand_in)
-
-
-@pytest.fixture
-def app(tmp_path, storage: Storage, users_table: None) -> Iterator[Flask]:
-    """A bare app with the storage tables on SQLite and the test's backend installed."""
-    app = Flask(__name__)
-    app.config.update(
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.db'}",
-        STORAGE_LOCAL_ROOT=str(tmp_path / "unused"),
-    )
-    db.init_app(app)
-    Babel(app)
-    app.extensions["storage"] = storage
-    with app.app_context():
-        with db.engine.begin() as conn:
-            # The users table belongs to another package; create ours without the
-            # foreign keys so this app needs nothing else.
-            for table in (Blob.__table__, PendingUpload.__table__):
-                conn.execute(CreateTable(table, include_foreign_key_constraints=[]))
-                for index in table.indexes:
-                    conn.execute(CreateIndex(index))
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app_ctx(app_ctx: Flask, storage: Storage) -> Iterator[Flask]:
+    """The portal's app of the backend under test (SQLite, PostgreSQL) with the test's
+    storage installed, for the tests that write rows; put back afterwards."""
+    missing = object()
+    saved = app_ctx.extensions.get("storage", missing)
+    app_ctx.extensions["storage"] = storage
+    try:
+        yield app_ctx
+    finally:
+        if saved is missing:
+            app_ctx.extensions.pop("storage", None)
+        else:
+            app_ctx.extensions["storage"] = saved
 
 
 class Samples:
