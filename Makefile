@@ -11,7 +11,8 @@ PORT ?= 5000
 run: install assets translations db demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test assets translations browser fonts
+# Style, types and the import contracts first: a failure there stops the run before pytest.
+test: lint assets translations browser fonts
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 $(BIN)/python:
@@ -59,8 +60,13 @@ browser:
 fonts:
 	@test -d /usr/share/fonts/opentype/noto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-thai-tlwg fonts-dejavu-core >/dev/null)
 
+# ruff and mypy read their settings from pyproject.toml (mypy: files = portal). The import
+# contracts (.importlinter) are checked once the file exists; a broken contract fails.
 lint: install-test
 	$(BIN)/ruff check portal tests bench
+	$(BIN)/mypy
+	@if [ -f .importlinter ]; then $(BIN)/lint-imports --no-cache .importlinter; \
+	else echo "lint-imports: no .importlinter, no import contracts to check"; fi
 
 extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot .

@@ -2,27 +2,53 @@
 
 Every test that asks for `app` (or `client`, `db_session`...) runs twice: on SQLite and
 on PostgreSQL. Set PORTAL_TEST_BACKENDS=sqlite to run one backend while working.
+
+The schema is the one the migrations build (`flask db upgrade`), once per test worker and
+backend, not `db.create_all()`: a CHECK constraint or an index missing from a migration
+fails the tests that rely on it, as it would fail in production. Each test then empties
+the tables (`empty_database`).
+
+Shared helpers: `count_queries()` (the SQL statements run inside a block), the moto S3
+server (`s3_endpoint`), a real SMTP server (`smtp_server`), `make_app` (another portal on
+the test's database, e.g. one on S3).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+import flask_migrate
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SMTPSession
+from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from flask_sqlalchemy.session import Session
+from moto.server import ThreadedMotoServer
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import scoped_session
+from werkzeug.test import TestResponse
 
+from portal import create_app
+from portal.accounts.models import User
+from portal.extensions import db, limiter
 from tests import services
+from tests.factories import TEST_PASSWORD, Factory
 
 BACKENDS = [b for b in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
             if b]
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-TEST_PASSWORD = "test-pass-2026!"
 
 
 def _worker() -> str:
@@ -62,11 +88,7 @@ class IsolatedClient(FlaskClient):
     on SQLite the test's own transaction does not hold the write lock during the request).
     """
 
-    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-        from flask.globals import _cv_app
-
-        from portal.extensions import db
-
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         outer = _cv_app.get(None)
         if self.preserve_context or outer is None:
             return super().open(*args, **kwargs)
@@ -74,17 +96,15 @@ class IsolatedClient(FlaskClient):
         if outer.app is not self.application:
             return super().open(*args, **kwargs)  # another app gets its own context anyway
         kwargs.setdefault("buffered", True)  # produce the body inside the request's context
-        token = _cv_app.set(None)
+        token = _cv_app.set(None)  # type: ignore[arg-type]  # no context: the request's own
         try:
             return super().open(*args, **kwargs)
         finally:
             _cv_app.reset(token)
 
 
-def make_test_app(database_url: str, tmp: Path, **overrides):  # noqa: ANN003, ANN201
-    from portal import create_app
-
-    config = {
+def make_test_app(database_url: str, tmp: Path, **overrides: object) -> Flask:
+    config: dict[str, object] = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
         "STORAGE": "local",
@@ -101,11 +121,18 @@ def make_test_app(database_url: str, tmp: Path, **overrides):  # noqa: ANN003, A
     return application
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def app(request, tmp_path_factory):  # noqa: ANN001, ANN201
-    """The portal on one backend, schema created once; tables emptied after each test."""
-    from portal.extensions import db
+def upgrade_schema(application: Flask) -> None:
+    """Build the schema of the app's database with the migrations (`flask db upgrade`)."""
+    # Alembic's env.py applies alembic.ini's logging, which disables every logger that
+    # exists already (the portal's, which tests read with caplog): not in a test process.
+    with application.app_context(), mock.patch("logging.config.fileConfig"):
+        flask_migrate.upgrade()
 
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The portal on one backend, schema migrated once; tables emptied after each test."""
     tmp = tmp_path_factory.mktemp(f"app-{request.param}")
     if request.param == "postgresql":
         url = request.getfixturevalue("pg_url")
@@ -113,17 +140,15 @@ def app(request, tmp_path_factory):  # noqa: ANN001, ANN201
         url = f"sqlite:///{tmp / 'portal.db'}"
     application = make_test_app(url, tmp)
     application.config["BACKEND"] = request.param
-    with application.app_context():
-        db.create_all()
+    upgrade_schema(application)
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
 
 
-def empty_database(application) -> None:  # noqa: ANN001
-    from portal.extensions import db
-
+def empty_database(application: Flask) -> None:
+    """Delete every row of the portal's tables (the migration bookkeeping stays)."""
     with application.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
@@ -131,19 +156,18 @@ def empty_database(application) -> None:  # noqa: ANN001
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(table.delete())
-                conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(text(
-                    "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() \
-                    else None
+                return
+            for table in tables:
+                conn.execute(table.delete())
+            has_sequences = conn.execute(text(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first()
+            if has_sequences:
+                conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture
-def app_ctx(app):  # noqa: ANN001, ANN201
+def app_ctx(app: Flask) -> Iterator[Flask]:
     """An application context for the test; the database is emptied afterwards."""
-    from portal.extensions import limiter
-
     ctx = app.app_context()
     ctx.push()
     limiter.reset()
@@ -156,25 +180,39 @@ def app_ctx(app):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def db_session(app_ctx):  # noqa: ANN001, ANN201
-    from portal.extensions import db
-
+def db_session(app_ctx: Flask) -> scoped_session[Session]:
     return db.session
 
 
 @pytest.fixture
-def client(app_ctx):  # noqa: ANN001, ANN201
+def client(app_ctx: Flask) -> FlaskClient:
     return app_ctx.test_client()
 
 
 @pytest.fixture
-def factory(app_ctx):  # noqa: ANN001, ANN201
-    from tests.factories import Factory
-
+def factory(app_ctx: Flask) -> Factory:
     return Factory()
 
 
-def login(client, user, password: str = TEST_PASSWORD):  # noqa: ANN001, ANN201
+@pytest.fixture
+def make_app(app_ctx: Flask, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """`make_app(**settings)`: another portal (another server process, or one on S3) on
+    the test's database, so on both backends; its rows are emptied with the test's."""
+    made: list[Flask] = []
+
+    def _make(**overrides: object) -> Flask:
+        other = make_test_app(app_ctx.config["DATABASE_URL"], tmp_path, **overrides)
+        made.append(other)
+        return other
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def login(client: FlaskClient, user: User, password: str = TEST_PASSWORD) -> TestResponse:
     """Sign in through the real form; returns the response."""
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 303, response.data[:500]
@@ -182,12 +220,30 @@ def login(client, user, password: str = TEST_PASSWORD):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def login_as(client):  # noqa: ANN001, ANN201
-    def _login(user, password: str = TEST_PASSWORD):  # noqa: ANN001, ANN202
+def login_as(client: FlaskClient) -> Callable[..., TestResponse]:
+    def _login(user: User, password: str = TEST_PASSWORD) -> TestResponse:
         client.post("/logout")
         return login(client, user, password)
 
     return _login
+
+
+# --- SQL statements counted -------------------------------------------------------------
+
+@contextmanager
+def count_queries(engine: Engine | None = None) -> Iterator[list[str]]:
+    """The SQL statements run inside the block (every connection of the app's engine)."""
+    statements: list[str] = []
+    target = engine if engine is not None else db.engine
+
+    def _count(conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(target, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(target, "before_cursor_execute", _count)
 
 
 # --- real SMTP server --------------------------------------------------------------------
@@ -203,23 +259,27 @@ class Mailbox:
             return [m for m in self.messages if address.lower() in m["To"].lower()]
 
 
+class _MailboxHandler:
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server: SMTP, session: SMTPSession,  # noqa: N802
+                          envelope: Envelope) -> str:
+        if self.box.refuse:
+            return "451 Try again later"
+        assert isinstance(envelope.content, bytes)  # aiosmtpd's default: decode_data=False
+        with self.box.lock:
+            self.box.messages.append(
+                message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[str, int, Mailbox]]:
     """An aiosmtpd server on a free port; `mailbox.refuse = True` makes it answer 451."""
-    from aiosmtpd.controller import Controller
-
     box = Mailbox()
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN202, N802
-            if box.refuse:
-                return "451 Try again later"
-            with box.lock:
-                box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-            return "250 OK"
-
     port = services.free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = Controller(_MailboxHandler(box), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield "127.0.0.1", port, box
@@ -231,13 +291,12 @@ def smtp_server() -> Iterator[tuple[str, int, Mailbox]]:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server over HTTP on a free local port."""
-    from moto.server import ThreadedMotoServer
-
-    port = services.free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    """moto's S3 server over HTTP on a local port, one per test worker."""
+    # Port 0: the OS picks a free port, with no window for another process to take it.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    host, port = server.get_host_and_port()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.stop()

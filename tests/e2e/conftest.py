@@ -19,8 +19,9 @@ Fixtures
 --------
 ``live_server`` (session)
     Base URL (``http://127.0.0.1:<port>``, no trailing slash) of the portal served by
-    werkzeug in a daemon thread, on SQLite in a temporary folder, with CSRF ON (as a
-    browser sees it) and the demo data of ``portal.demo.load()`` (every area's loader):
+    werkzeug in a daemon thread, on SQLite in a temporary folder (schema from the
+    migrations), with CSRF ON (as a browser sees it) and the demo data of
+    ``portal.demo.load()`` (every area's loader):
     the accounts of the README, password ``demo-pass-2026`` (``DEMO_PASSWORD``).
     The database is shared by all e2e tests of the session: a test that changes
     something others read (an account's language, a record's status) must change it
@@ -67,7 +68,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, upgrade_schema
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +100,8 @@ def e2e_app(tmp_path_factory):  # noqa: ANN001, ANN201
 
     tmp = tmp_path_factory.mktemp("e2e")
     app = make_test_app(f"sqlite:///{tmp}/e2e.db", tmp, WTF_CSRF_ENABLED=True)
+    upgrade_schema(app)
     with app.app_context():
-        db.create_all()
         portal.demo.load()
         db.session.commit()
     yield app

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event as sa_event
-
 from portal.extensions import db
+from tests.conftest import count_queries
 from tests.events import factories
-
-
-@contextmanager
-def counted():  # noqa: ANN201
-    statements: list[str] = []
-
-    def _count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", _count)
 
 
 def _queries(client, url: str) -> int:  # noqa: ANN001
     db.session.commit()
-    with counted() as statements:
+    with count_queries() as statements:
         assert client.get(url).status_code == 200
     return len(statements)
 

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.notify.services import queue_mail
 from tests.alumni import factories as alumni
 from tests.factories import Factory
-from tests.intake.conftest import count_queries
+from tests.conftest import count_queries
 
 
 def _next_page(html: str) -> dict[str, list[str]]:

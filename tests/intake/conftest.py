@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event
+
+from portal.accounts.models import User
+from tests.factories import Factory
 
 
 @pytest.fixture
-def staff(factory, login_as):  # noqa: ANN001, ANN201
+def staff(factory: Factory, login_as: Callable[[User], object]) -> User:
     """A staff member, signed in on `client`."""
     user = factory.staff()
     login_as(user)
     return user
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    """The SQL statements run inside the block (every connection of the app's engine)."""
-    from portal.extensions import db
-
-    statements: list[str] = []
-
-    def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", _count)

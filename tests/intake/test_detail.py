@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.nominations.models import NominationEvent, NominationState, ReturnNote
-from tests.intake.conftest import count_queries
+from tests.conftest import count_queries
 from tests.nominations.factories import make_cycle, make_nomination
 
 

@@ -6,7 +6,7 @@ import re
 from functools import partial
 
 from portal.nominations.models import NominationState
-from tests.intake.conftest import count_queries
+from tests.conftest import count_queries
 from tests.nominations.factories import make_cycle, make_nomination, make_nominations
 
 URL = "/staff/nominations/"

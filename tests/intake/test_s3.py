@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.nominations.models import NominationDocument, NominationState
-from tests.conftest import login, make_test_app
+from tests.conftest import login
 from tests.factories import Factory
 from tests.nominations.factories import make_cycle, make_nomination, pdf_bytes
 
@@ -22,20 +22,17 @@ PUBLIC = "http://public.example:9000"
 
 
 @pytest.fixture
-def s3_app(request, s3_endpoint, tmp_path):  # noqa: ANN001, ANN201
-    """The portal on S3; the public endpoint is PUBLIC unless the test says otherwise."""
+def s3_app(request, s3_endpoint, make_app):  # noqa: ANN001, ANN201
+    """The portal on S3 (both databases); the public endpoint is PUBLIC unless the test
+    says otherwise."""
     public = getattr(request, "param", PUBLIC) or s3_endpoint
-    app = make_test_app(
-        f"sqlite:///{tmp_path / 's3.db'}", tmp_path, STORAGE="s3",
-        S3_ENDPOINT_URL=s3_endpoint, S3_PUBLIC_ENDPOINT_URL=public,
+    app = make_app(
+        STORAGE="s3", S3_ENDPOINT_URL=s3_endpoint, S3_PUBLIC_ENDPOINT_URL=public,
         S3_BUCKET="intake-s3-test", S3_CREATE_BUCKET=True, S3_REGION="us-east-1",
         S3_ACCESS_KEY_ID="testing", S3_SECRET_ACCESS_KEY="testing",
     )
     with app.app_context():
-        db.create_all()
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _signed_in_with_a_document(app):  # noqa: ANN001, ANN202

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.nominations.uploads import PART_SIZE
 from portal.storage import Blob, PendingUpload, get_storage
-from tests.conftest import login, make_test_app
+from tests.conftest import login
 from tests.factories import Factory
 from tests.nominations.factories import big_pdf, make_cycle, make_nomination
 
@@ -22,17 +22,10 @@ S3 = {"STORAGE": "s3", "S3_BUCKET": "nominations-s3-test", "S3_CREATE_BUCKET": T
 
 
 @pytest.fixture
-def s3_apps(s3_endpoint, tmp_path):  # noqa: ANN001, ANN201
-    url = f"sqlite:///{tmp_path / 's3.db'}"
-    first = make_test_app(url, tmp_path, S3_ENDPOINT_URL=s3_endpoint, **S3)
-    second = make_test_app(url, tmp_path, S3_ENDPOINT_URL=s3_endpoint, **S3)
-    with first.app_context():
-        db.create_all()
-    yield first, second
-    for app in (first, second):
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def s3_apps(s3_endpoint, make_app):  # noqa: ANN001, ANN201
+    """Two server processes on S3 and on the test's database (both backends)."""
+    return (make_app(S3_ENDPOINT_URL=s3_endpoint, **S3),
+            make_app(S3_ENDPOINT_URL=s3_endpoint, **S3))
 
 
 def test_chunked_upload_resumes_on_s3_through_another_process(s3_apps):

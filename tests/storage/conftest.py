@@ -1,6 +1,6 @@
-"""Fixtures of the storage tests: backends (local folder, S3 on a moto server over
-HTTP), the portal on each database backend with the test's storage backend, and sample
-files made in code."""
+"""Fixtures of the storage tests: backends (local folder, S3 on the moto server of
+tests/conftest.py), the portal with the test's backend installed (`app_ctx`, on both
+databases), and sample files made in code."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,19 +24,6 @@ from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject
 from portal.storage.base import Storage
 from portal.storage.local import LocalStorage
 from portal.storage.s3 import S3Storage
-from tests.conftest import empty_database
-
-
-@pytest.fixture(scope="session")
-def moto_s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    # Port 0: the OS picks a free port, with no window for another process to take it.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _s3_storage(endpoint: str, bucket: str, **kwargs: Any) -> S3Storage:
@@ -46,9 +34,9 @@ def _s3_storage(endpoint: str, bucket: str, **kwargs: Any) -> S3Storage:
 
 
 @pytest.fixture
-def make_s3(moto_s3_endpoint: str) -> Callable[..., S3Storage]:
+def make_s3(s3_endpoint: str) -> Callable[..., S3Storage]:
     """S3Storage on the moto server: make_s3(bucket, **S3Storage options)."""
-    return lambda bucket, **kwargs: _s3_storage(moto_s3_endpoint, bucket, **kwargs)
+    return lambda bucket, **kwargs: _s3_storage(s3_endpoint, bucket, **kwargs)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -57,12 +45,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_storage(backend: str, tmp_path, request: pytest.FixtureRequest) -> Callable[[], Storage]:
+def make_storage(backend: str, tmp_path: Path,
+                 request: pytest.FixtureRequest) -> Callable[[], Storage]:
     """Builds a new Storage instance on the same place each call ("another process")."""
     if backend == "local":
         root = tmp_path / "store"
         return lambda: LocalStorage(root)
-    endpoint = request.getfixturevalue("moto_s3_endpoint")
+    endpoint = request.getfixturevalue("s3_endpoint")
     bucket = f"test-{uuid.uuid4().hex}"
     return lambda: _s3_storage(endpoint, bucket, create_bucket=True)
 
@@ -73,21 +62,19 @@ def storage(make_storage: Callable[[], Storage]) -> Storage:
 
 
 @pytest.fixture
-def store_app(app: Flask, storage: Storage) -> Iterator[Flask]:
-    """The portal on each database backend (the session's app), with this test's storage
-    backend installed and an application context pushed; tables emptied afterwards."""
-    saved = app.extensions.get("storage")
-    app.extensions["storage"] = storage
+def app_ctx(app_ctx: Flask, storage: Storage) -> Iterator[Flask]:
+    """The portal's app of the backend under test (SQLite, PostgreSQL) with the test's
+    storage installed, for the tests that write rows; put back afterwards."""
+    missing = object()
+    saved = app_ctx.extensions.get("storage", missing)
+    app_ctx.extensions["storage"] = storage
     try:
-        with app.app_context():
-            yield app
+        yield app_ctx
     finally:
-        if saved is None:
-            app.extensions.pop("storage", None)
+        if saved is missing:
+            app_ctx.extensions.pop("storage", None)
         else:
-            app.extensions["storage"] = saved
-        app.extensions.pop("portal_ready_jobs", None)
-        empty_database(app)
+            app_ctx.extensions["storage"] = saved
 
 
 class Samples:

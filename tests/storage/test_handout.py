@@ -40,7 +40,7 @@ DATA = b"%PDF-1.4 a passport scan\n" * 100
 
 
 @pytest.fixture
-def staff(store_app: Flask) -> User:
+def staff(app_ctx: Flask) -> User:
     user = Factory().staff()
     db.session.commit()
     return user
@@ -74,9 +74,9 @@ def body(response: Response) -> bytes:
 
 @pytest.mark.parametrize("backend", ["local"])
 def test_an_attachment_is_logged_then_streamed_with_the_safe_headers(
-        store_app: Flask, storage: Storage, staff: User) -> None:
+        app_ctx: Flask, storage: Storage, staff: User) -> None:
     blob = stored_blob(storage)
-    response = hand_out(store_app, lambda: send_item(
+    response = hand_out(app_ctx, lambda: send_item(
         blob_item(blob, object_type="document", object_id=7), actor=staff))
 
     [row] = handouts()  # committed before a byte of the file was read
@@ -95,9 +95,9 @@ def test_an_attachment_is_logged_then_streamed_with_the_safe_headers(
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
 def test_a_preview_is_inline_and_sandboxed_and_passes_through_the_portal(
-        store_app: Flask, storage: Storage, staff: User) -> None:
+        app_ctx: Flask, storage: Storage, staff: User) -> None:
     blob = stored_blob(storage)
-    response = hand_out(store_app, lambda: send_item(blob_item(blob), actor=staff, inline=True))
+    response = hand_out(app_ctx, lambda: send_item(blob_item(blob), actor=staff, inline=True))
 
     assert response.status_code == 200  # never a redirect: the sandbox must travel along
     assert response.headers["Content-Disposition"].startswith("inline;")
@@ -110,9 +110,9 @@ def test_a_preview_is_inline_and_sandboxed_and_passes_through_the_portal(
 
 @pytest.mark.parametrize("backend", ["s3"])
 def test_on_s3_an_attachment_is_a_303_to_a_short_presigned_link(
-        store_app: Flask, storage: Storage, staff: User) -> None:
+        app_ctx: Flask, storage: Storage, staff: User) -> None:
     blob = stored_blob(storage)
-    response = hand_out(store_app, lambda: send_item(blob_item(blob), actor=staff))
+    response = hand_out(app_ctx, lambda: send_item(blob_item(blob), actor=staff))
 
     assert response.status_code == PRESIGNED_STATUS == 303
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -127,33 +127,33 @@ def test_on_s3_an_attachment_is_a_303_to_a_short_presigned_link(
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
 def test_a_purged_blob_is_a_404_and_nothing_is_logged(
-        store_app: Flask, storage: Storage, staff: User) -> None:
+        app_ctx: Flask, storage: Storage, staff: User) -> None:
     blob = stored_blob(storage, purged=True)
     with pytest.raises(NotFound):
-        hand_out(store_app, lambda: send_item(blob_item(blob), actor=staff))
+        hand_out(app_ctx, lambda: send_item(blob_item(blob), actor=staff))
     assert handouts() == []
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
 def test_a_file_gone_from_the_storage_is_a_404_and_nothing_is_logged(
-        store_app: Flask, storage: Storage, staff: User) -> None:
+        app_ctx: Flask, storage: Storage, staff: User) -> None:
     blob = stored_blob(storage)
     storage.delete(blob.key)
     with pytest.raises(NotFound):
-        hand_out(store_app, lambda: send_item(blob_item(blob), actor=staff, inline=True))
+        hand_out(app_ctx, lambda: send_item(blob_item(blob), actor=staff, inline=True))
     assert handouts() == []
 
 
 @pytest.mark.parametrize("backend", ["local"])
 def test_a_zip_logs_every_member_with_the_archive_name(
-        store_app: Flask, storage: Storage, staff: User) -> None:
+        app_ctx: Flask, storage: Storage, staff: User) -> None:
     first, second = stored_blob(storage, "scan-a"), stored_blob(storage, "scan-b")
 
     def chunks() -> Iterator[bytes]:
         yield b"PK..."
 
     items: list[Item] = [blob_item(first), blob_item(second)]
-    response = hand_out(store_app, lambda: send_zip(items, "dossiers.zip", chunks(),
+    response = hand_out(app_ctx, lambda: send_zip(items, "dossiers.zip", chunks(),
                                                     actor=staff))
     rows = handouts()
     assert [(r.object_id, r.details["how"], r.details["archive"]) for r in rows] == [
@@ -165,8 +165,8 @@ def test_a_zip_logs_every_member_with_the_archive_name(
 
 
 @pytest.mark.parametrize("backend", ["local"])
-def test_a_generated_file_carries_the_same_headers(store_app: Flask) -> None:
-    response = hand_out(store_app, lambda: send_generated(b"BEGIN:VCALENDAR", "lecture.ics",
+def test_a_generated_file_carries_the_same_headers(app_ctx: Flask) -> None:
+    response = hand_out(app_ctx, lambda: send_generated(b"BEGIN:VCALENDAR", "lecture.ics",
                                                           "text/calendar"))
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["X-Content-Type-Options"] == "nosniff"

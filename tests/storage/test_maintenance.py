@@ -70,7 +70,7 @@ def make_old(storage, key: str) -> None:
 # -- store_upload ----------------------------------------------------------------------
 
 
-def test_store_upload_checks_stores_and_records(store_app, storage, samples):
+def test_store_upload_checks_stores_and_records(app_ctx, storage, samples):
     blob = store_upload(
         io.BytesIO(samples.jpeg_with_gps()),
         original_name="C:\\fakepath\\holiday\u202egpj.exe",
@@ -86,7 +86,7 @@ def test_store_upload_checks_stores_and_records(store_app, storage, samples):
     assert keys(storage) == {blob.key}
 
 
-def test_refused_upload_stores_nothing(store_app, storage, samples):
+def test_refused_upload_stores_nothing(app_ctx, storage, samples):
     with pytest.raises(FileRejected):
         store_upload(io.BytesIO(samples.html()), original_name="x.pdf", allowed={"pdf"},
                      max_bytes=1_000_000, user_id=None)
@@ -105,7 +105,7 @@ def as_upload(data: bytes):  # noqa: ANN201
     return f
 
 
-def test_big_scan_is_stored_while_it_is_checked(store_app, storage, samples):
+def test_big_scan_is_stored_while_it_is_checked(app_ctx, storage, samples):
     data = samples.scanned_pdf()
     assert len(data) > 2 * 1024 * 1024  # big enough for the overlapping path
     with as_upload(data) as upload:
@@ -117,7 +117,7 @@ def test_big_scan_is_stored_while_it_is_checked(store_app, storage, samples):
     assert blob.content_type == "application/pdf" and keys(storage) == {blob.key}
 
 
-def test_big_booby_trapped_scan_is_refused_and_leaves_nothing(store_app, storage, samples):
+def test_big_booby_trapped_scan_is_refused_and_leaves_nothing(app_ctx, storage, samples):
     data = samples.scanned_pdf_js()
     assert len(data) > 2 * 1024 * 1024
     with as_upload(data) as upload, pytest.raises(FileRejected) as refused:
@@ -128,8 +128,7 @@ def test_big_booby_trapped_scan_is_refused_and_leaves_nothing(store_app, storage
     assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
 
 
-def test_big_upload_over_the_limit_is_refused_before_anything_is_stored(store_app, storage,
-                                                                       samples):
+def test_big_upload_over_the_limit_is_refused_before_anything_is_stored(app_ctx, storage, samples):
     with as_upload(samples.scanned_pdf()) as upload, pytest.raises(FileTooLarge):
         store_upload(upload, original_name="scan.pdf", allowed={"pdf"},
                      max_bytes=1024 * 1024, user_id=None)
@@ -157,7 +156,7 @@ def test_get_storage_builds_from_config_once(tmp_path, make_s3):
 # -- verify ----------------------------------------------------------------------------
 
 
-def test_verify_reports_missing_resized_and_altered_files(store_app, storage):
+def test_verify_reports_missing_resized_and_altered_files(app_ctx, storage):
     add_blob(storage, "good")
     missing = add_blob(storage, "missing")
     resized = add_blob(storage, "resized", b"12345")
@@ -179,7 +178,7 @@ def test_verify_reports_missing_resized_and_altered_files(store_app, storage):
 # -- sweep -----------------------------------------------------------------------------
 
 
-def test_sweep_removes_old_orphans_only(store_app, storage):
+def test_sweep_removes_old_orphans_only(app_ctx, storage):
     add_blob(storage, "referenced")
     add_blob(storage, "purged", purged=True)  # file left behind by a crashed purge
     put(storage, "orphan")
@@ -194,7 +193,7 @@ def test_sweep_removes_old_orphans_only(store_app, storage):
 
 
 @pytest.mark.parametrize("backend", ["local"])
-def test_sweep_keeps_young_orphans(store_app, storage):
+def test_sweep_keeps_young_orphans(app_ctx, storage):
     put(storage, "old-orphan")
     put(storage, "young-orphan")
     make_old(storage, "old-orphan")
@@ -202,7 +201,7 @@ def test_sweep_keeps_young_orphans(store_app, storage):
     assert keys(storage) == {"young-orphan"}
 
 
-def test_sweep_aborts_abandoned_multipart_uploads(store_app, storage):
+def test_sweep_aborts_abandoned_multipart_uploads(app_ctx, storage):
     now = utcnow() + 2 * DAY
     orphan_id = storage.start_multipart("no-row", "application/pdf")
     active_id = storage.start_multipart("active", "application/pdf")
@@ -223,7 +222,7 @@ def test_sweep_aborts_abandoned_multipart_uploads(store_app, storage):
     assert active.id
 
 
-def test_sweep_dry_run_changes_nothing(store_app, storage):
+def test_sweep_dry_run_changes_nothing(app_ctx, storage):
     put(storage, "orphan")
     upload_id = storage.start_multipart("no-row", "application/pdf")
     report = sweep(DAY, now=utcnow() + 2 * DAY, dry_run=True)
@@ -237,9 +236,9 @@ def test_sweep_dry_run_changes_nothing(store_app, storage):
 
 
 @pytest.mark.parametrize("backend", ["local"])
-def test_commands(store_app, storage):
-    store_app.cli.add_command(storage_cli)
-    runner = store_app.test_cli_runner()
+def test_commands(app_ctx, storage):
+    app_ctx.cli.add_command(storage_cli)
+    runner = app_ctx.test_cli_runner()
     add_blob(storage, "kept")
     put(storage, "orphan")
     make_old(storage, "orphan")
