@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 def program_timezone() -> str:
@@ -26,7 +26,7 @@ class CycleStatus(enum.StrEnum):
     CLOSED = "closed"  # archived
 
 
-class Cycle(db.Model):
+class Cycle(Model):
     __tablename__ = "cycles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +77,7 @@ class Cycle(db.Model):
         return self.status == CycleStatus.PUBLISHED and self.opens_at <= now < self.closes_at
 
 
-class Specialty(db.Model):
+class Specialty(Model):
     __tablename__ = "specialties"
     __table_args__ = (UniqueConstraint("cycle_id", "code"),)
 
@@ -103,7 +103,7 @@ class ValidityRule(enum.StrEnum):
     ISSUED_DAYS_BEFORE_DEADLINE = "issued_days_before_deadline"
 
 
-class DocumentRequirement(db.Model):
+class DocumentRequirement(Model):
     __tablename__ = "document_requirements"
     __table_args__ = (UniqueConstraint("cycle_id", "code"),)
 

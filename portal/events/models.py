@@ -29,7 +29,7 @@ from portal.alumni.models import Alumnus
 from portal.db import UTCDateTime, utcnow
 from portal.events.lifecycle import SEAT_STATES
 from portal.events.lifecycle import RegStatus as RegStatus  # the states live with their table
-from portal.extensions import db
+from portal.extensions import Model
 from portal.storage.models import Blob
 
 
@@ -58,7 +58,7 @@ class RegSource(enum.StrEnum):
     WALK_IN = "walk_in"
 
 
-class Event(db.Model):
+class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_positive"),
@@ -135,7 +135,7 @@ class Event(db.Model):
         return f"<Event {self.id} {self.title!r}>"
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "event_registrations"
     __table_args__ = (
         # One registration per person per event: an alumnus record, or a guest's e-mail.
@@ -208,7 +208,7 @@ class Registration(db.Model):
         return f"<Registration {self.id} event={self.event_id} {self.status}>"
 
 
-class EventMaterial(db.Model):
+class EventMaterial(Model):
     __tablename__ = "event_materials"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,7 +222,7 @@ class EventMaterial(db.Model):
     blob: Mapped[Blob] = relationship("Blob", lazy="raise")
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """What was printed, frozen at issue, so the public check shows exactly that."""
 
     __tablename__ = "event_certificates"
@@ -242,7 +242,7 @@ class Certificate(db.Model):
                                                       lazy="raise")
 
 
-class Feedback(db.Model):
+class Feedback(Model):
     __tablename__ = "event_feedback"
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
 

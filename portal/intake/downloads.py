@@ -34,13 +34,13 @@ def _entry_or_404(document_id: int) -> FileEntry:
 
 @bp.get("/documents/<int:document_id>/download")
 @staff_required
-def download_document(document_id: int) -> Response:
+def download_document(document_id: int) -> ResponseReturnValue:
     return send_item(_entry_or_404(document_id), actor=current_user)
 
 
 @bp.get("/documents/<int:document_id>/preview")
 @staff_required
-def preview_document(document_id: int) -> Response:
+def preview_document(document_id: int) -> ResponseReturnValue:
     """The stored (checked) file itself, inline and sandboxed, always through the portal
     (S3 would serve it without the sandbox)."""
     return send_item(_entry_or_404(document_id), actor=current_user, inline=True)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.nominations.lifecycle import COUNTED_STATES, EDITABLE_STATES, NominationState
 
 # The states and the sets derived from the lifecycle table live with the table; they are
@@ -28,7 +28,7 @@ from portal.nominations.lifecycle import COUNTED_STATES, EDITABLE_STATES, Nomina
 __all__ = ["COUNTED_STATES", "EDITABLE_STATES", "NominationState"]
 
 
-class Nomination(db.Model):
+class Nomination(Model):
     __tablename__ = "nominations"
     __table_args__ = (
         Index("ix_nominations_cycle_state", "cycle_id", "state"),
@@ -109,7 +109,7 @@ class DocumentState(enum.StrEnum):
     PURGED = "purged"  # sensitive file deleted after retention; the row remains
 
 
-class NominationDocument(db.Model):
+class NominationDocument(Model):
     """The current file for one requirement of one nomination (replaced, not versioned)."""
 
     __tablename__ = "nomination_documents"
@@ -136,7 +136,7 @@ class NominationDocument(db.Model):
     blob = relationship("Blob", lazy="raise")
 
 
-class NominationEvent(db.Model):
+class NominationEvent(Model):
     """History: every state change and staff request, shown to institution and staff."""
 
     __tablename__ = "nomination_events"
@@ -154,7 +154,7 @@ class NominationEvent(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
 
-class ReturnNote(db.Model):
+class ReturnNote(Model):
     """A staff comment on one field or one document when a nomination is returned."""
 
     __tablename__ = "nomination_return_notes"
@@ -170,7 +170,7 @@ class ReturnNote(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Confirmation(db.Model):
+class Confirmation(Model):
     """Endorsement by the head of the institution, or consent of the candidate.
 
     Given through a one-time link (portal.tokens), without an account; recorded with
@@ -198,7 +198,7 @@ class Confirmation(db.Model):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ChunkedDocumentUpload(db.Model):
+class ChunkedDocumentUpload(Model):
     """Which nomination and requirement a resumable upload (storage PendingUpload) is for.
 
     Deleted with its PendingUpload (the storage sweep removes abandoned ones).
@@ -218,7 +218,7 @@ class ChunkedDocumentUpload(db.Model):
     pending = relationship("PendingUpload", lazy="joined")
 
 
-class ReminderSent(db.Model):
+class ReminderSent(Model):
     """A deadline reminder mailed to one institution for one cycle (sent once each).
 
     The unique constraint makes a second concurrent `send-reminders` fail instead of

@@ -14,8 +14,8 @@ from portal.audit.services import record
 from portal.extensions import db
 from portal.notify.services import queue_mail
 from tests.alumni import factories as alumni
-from tests.factories import Factory
 from tests.conftest import count_queries
+from tests.factories import Factory
 
 
 def _next_page(html: str) -> dict[str, list[str]]:
