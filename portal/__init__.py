@@ -42,6 +42,7 @@ AREAS = [
     "portal.intake",
     "portal.cycles",
     "portal.nominations",
+    "portal.review",
     "portal.events",
 ]
 
@@ -55,6 +56,8 @@ MODEL_MODULES = [
     "portal.cycles.models",
     "portal.nominations.models",
     "portal.alumni.models",
+    "portal.threads.models",
+    "portal.review.models",
     "portal.events.models",
 ]
 

@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.cycles.models import Sensitivity, ValidityRule
+from portal.cycles.models import ReviewerVisibility, Sensitivity, ValidityRule
 from portal.i18n import valid_timezone
 
 PRIOR_CHOICES = [
@@ -41,6 +41,12 @@ VALIDITY_CHOICES = [
 SENSITIVITY_CHOICES = [
     (Sensitivity.NORMAL, _l("Normal: staff and assigned reviewers")),
     (Sensitivity.SENSITIVE, _l("Sensitive: staff only, purged after the retention period")),
+]
+REVIEWER_CHOICES = [
+    (ReviewerVisibility.ALWAYS, _l("Reviewers see it")),
+    (ReviewerVisibility.UNLESS_BLIND, _l("Reviewers see it only when the review is not blind "
+                                         "(it shows the candidate's name or face)")),
+    (ReviewerVisibility.NEVER, _l("Reviewers never see it")),
 ]
 TYPE_CHOICES = [("pdf", "PDF"), ("jpeg", "JPEG"), ("png", "PNG")]
 _CODE = re.compile(r"[a-z0-9_]{1,40}")
@@ -65,8 +71,6 @@ class CycleForm(FlaskForm):
                                       validators=[DataRequired()])
     training_starts_on = DateField(_l("Training starts (in Japan)"), validators=[DataRequired()])
     training_ends_on = DateField(_l("Training ends"), validators=[DataRequired()])
-    review_starts_on = DateField(_l("Review phase starts"), validators=[Optional()])
-    review_ends_on = DateField(_l("Review phase ends"), validators=[Optional()])
     retention_days = IntegerField(_l("Keep sensitive documents for (days after the deadline)"),
                                   default=365,
                                   validators=[DataRequired(), NumberRange(min=1, max=3650)])
@@ -150,6 +154,11 @@ class RequirementForm(FlaskForm):
     validity_param = IntegerField(_l("N (months or days)"),
                                   validators=[Optional(), NumberRange(min=0, max=3650)])
     sensitivity = SelectField(_l("Sensitivity"), choices=SENSITIVITY_CHOICES)
+    reviewer_visibility = SelectField(
+        _l("Selection committee"), choices=REVIEWER_CHOICES,
+        description=_l("Sensitive documents are never shown to reviewers, whatever this says."))
+    anonymised = BooleanField(_l("Anonymised version for blind review (e.g. a CV without "
+                                 "name, photo or institution)"), default=False)
     position = IntegerField(_l("Position in the checklist"), default=0,
                             validators=[Optional(), NumberRange(min=0, max=1000)])
 

@@ -38,8 +38,6 @@ class Cycle(Model):
     window_timezone: Mapped[str] = mapped_column(String(64), default=program_timezone)
     training_starts_on: Mapped[date] = mapped_column(Date)
     training_ends_on: Mapped[date] = mapped_column(Date)
-    review_starts_on: Mapped[date | None] = mapped_column(Date)
-    review_ends_on: Mapped[date | None] = mapped_column(Date)
     retention_days: Mapped[int] = mapped_column(Integer, default=365)  # sensitive documents
     # Acceptance quotas (decided in selection) and submission limits (checked at submit).
     seats_total: Mapped[int | None] = mapped_column(Integer)
@@ -95,6 +93,12 @@ class Sensitivity(enum.StrEnum):
     SENSITIVE = "sensitive"  # staff only; purged after the retention period
 
 
+class ReviewerVisibility(enum.StrEnum):
+    ALWAYS = "always"
+    UNLESS_BLIND = "unless_blind"
+    NEVER = "never"
+
+
 class ValidityRule(enum.StrEnum):
     NONE = "none"
     # Expiry date entered beside the file must be >= training end + N months.
@@ -118,6 +122,13 @@ class DocumentRequirement(Model):
     validity_rule: Mapped[str] = mapped_column(String(40), default=ValidityRule.NONE)
     validity_param: Mapped[int | None] = mapped_column(Integer)  # months or days
     sensitivity: Mapped[str] = mapped_column(String(12), default=Sensitivity.NORMAL)
+    # Whether reviewers of the selection committee see files of this requirement (sensitive
+    # ones never, whatever this says): always, only when the cycle's review is not blind,
+    # or never. A blind cycle asks for anonymised versions (a CV without name, photo or
+    # institution) as requirements of their own, marked `anonymised`, that reviewers see.
+    reviewer_visibility: Mapped[str] = mapped_column(String(14),
+                                                     default=ReviewerVisibility.ALWAYS)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     cycle: Mapped[Cycle] = relationship(back_populates="requirements")

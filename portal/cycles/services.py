@@ -25,15 +25,15 @@ from portal.errors import Refused
 from portal.extensions import db
 
 SETTINGS = (
-    "name", "window_timezone", "training_starts_on", "training_ends_on", "review_starts_on",
-    "review_ends_on", "retention_days", "seats_total", "seats_per_country",
+    "name", "window_timezone", "training_starts_on", "training_ends_on",
+    "retention_days", "seats_total", "seats_per_country",
     "seats_per_institution", "max_submissions_per_institution", "max_submissions_per_country",
     "min_experience_years", "max_experience_years", "min_age", "max_age",
     "english_evidence_required", "prior_participation", "endorsement_required", "consent_text",
 )
 REQUIREMENT_FIELDS = ("code", "label", "help_text", "required", "accepted_types",
                       "max_size_mb", "validity_rule", "validity_param", "sensitivity",
-                      "position")
+                      "position", "reviewer_visibility", "anonymised")
 
 
 class CycleError(Refused):
@@ -184,8 +184,7 @@ def copy(source: Cycle, actor: User | None, name: str | None = None) -> Cycle:
     for field in SETTINGS:
         if field != "name":
             setattr(cycle, field, getattr(source, field))
-    for field in ("opens_at", "closes_at", "training_starts_on", "training_ends_on",
-                  "review_starts_on", "review_ends_on"):
+    for field in ("opens_at", "closes_at", "training_starts_on", "training_ends_on"):
         value = getattr(source, field)
         setattr(cycle, field, None if value is None else _shift_year(value))
     cycle.specialties = [Specialty(code=s.code, name=s.name, position=s.position)

@@ -30,6 +30,7 @@ def _form(name: str) -> dict:
 
 REQUIREMENT = {"code": "extra", "label": "Extra letter", "accepted_types": ["pdf"],
                "max_size_mb": "5", "validity_rule": "none", "sensitivity": "normal",
+               "reviewer_visibility": "always",
                "required": "y", "position": "9"}
 
 

@@ -17,7 +17,6 @@ FORM = {
     "name": "FY2031", "window_timezone": "Asia/Kuala_Lumpur",
     "opens_local": "2030-10-01T09:00", "closes_local": "2030-12-15T17:00",
     "training_starts_on": "2031-05-12", "training_ends_on": "2031-08-29",
-    "review_starts_on": "2031-01-05", "review_ends_on": "2031-02-20",
     "retention_days": "400", "specialties": "cardiology: Cardiology\nRadiology",
     "seats_total": "20", "seats_per_country": "4", "seats_per_institution": "2",
     "max_submissions_per_institution": "5", "max_submissions_per_country": "",
@@ -29,7 +28,7 @@ PASSPORT = {
     "code": "passport", "label": "Passport copy", "help_text": "Photo page",
     "required": "y", "accepted_types": ["pdf", "jpeg"], "max_size_mb": "8",
     "validity_rule": "valid_months_after_training", "validity_param": "6",
-    "sensitivity": "sensitive", "position": "3",
+    "sensitivity": "sensitive", "reviewer_visibility": "never", "position": "3",
 }
 
 

@@ -28,13 +28,13 @@ from tests.events import factories
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _upgrade(url: str, tmp_path: Path) -> None:
+def _upgrade(url: str, tmp_path: Path, revision: str = "head") -> None:
     # A separate process, as an operator runs it (Alembic also reconfigures logging).
     env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "migration-test",
            "PORTAL_STORAGE_LOCAL_ROOT": str(tmp_path / "uploads")}
     flask = Path(sys.executable).with_name("flask")
-    result = subprocess.run([str(flask), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(flask), "--app", "wsgi", "db", "upgrade", revision], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -117,3 +117,37 @@ def _describe(difference: object) -> str:
     names = [getattr(x, "name", None) or getattr(getattr(x, "table", None), "name", None)
              or (x if isinstance(x, str) else None) for x in rest]
     return f"{kind}: " + " ".join(str(n) for n in names if n)
+
+
+def test_review_dates_become_moments_and_no_row_is_lost(empty_database: str,
+                                                        tmp_path: Path) -> None:
+    """Selection I's migration turns a cycle's review dates into moments in Japan time and
+    drops the date columns. On SQLite dropping a column copies the table: with foreign
+    keys on, that would have deleted the cycle's specialties and review setup."""
+    _upgrade(empty_database, tmp_path, "9b1f4c2a7d10")
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO cycles (id, name, status, opens_at, closes_at, window_timezone, "
+            "training_starts_on, training_ends_on, review_starts_on, review_ends_on, "
+            "retention_days, english_evidence_required, prior_participation, "
+            "endorsement_required, consent_text, reminders_sent, created_at) VALUES "
+            "(1, 'FY2030', 'draft', '2030-01-01 00:00:00', '2030-02-01 00:00:00', "
+            "'Asia/Tokyo', '2030-05-01', '2030-06-01', '2030-02-10', '2030-03-01', 365, "
+            "true, 'allowed', true, '', '{}', '2030-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO specialties (cycle_id, code, name, position) "
+                          "VALUES (1, 'cardiology', 'Cardiology', 0)"))
+    engine.dispose()
+    _upgrade(empty_database, tmp_path)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        opens, closes = conn.execute(text(
+            "SELECT opens_at, closes_at FROM review_setups WHERE cycle_id = 1")).one()
+        specialties = conn.execute(text("SELECT count(*) FROM specialties")).scalar()
+        columns = {c["name"] for c in inspect(conn).get_columns("cycles")}
+    engine.dispose()
+    # 00:00 and 23:59 in Japan (UTC+9) are 15:00 and 14:59 UTC.
+    assert str(opens).startswith("2030-02-09 15:00") and str(closes).startswith(
+        "2030-03-01 14:59")
+    assert specialties == 1
+    assert "review_starts_on" not in columns

@@ -1,0 +1,14 @@
+"""Selection I: the committee reviews. Review settings, rubric, reviewer pool, conflicts
+of interest, assignment (manual and optimal), the reviewer's queue and workspace, the
+committee's discussion, progress and reminders.
+
+Every reviewer-facing page starts from portal.review.policy.assignments_visible_to.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__)
+
+# View modules, imported by create_app() once every area's services exist. Each module
+# registers its own navigation links and dashboard sections (portal.registry).
+VIEWS: list[str] = []
