@@ -94,6 +94,8 @@ SETTINGS: list[Setting] = [
             "address."),
     Setting("EVENT_REMINDER_DAYS", 2, "Days before an event its reminder goes to seat "
             "holders.", int),
+    Setting("REVIEW_REMINDER_DAYS", "7,1", "Days before review closes that reviewers with "
+            "reviews left are reminded (comma-separated; each reminder is sent once)."),
     Setting("EVENT_FOLLOW_UP_DAYS", 30, "Events that ended longer ago than this get no "
             "certificate mail (e.g. imported history).", int),
 ]

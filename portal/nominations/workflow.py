@@ -25,7 +25,7 @@ from portal.db import utcnow
 from portal.errors import Conflict, Refused
 from portal.extensions import db
 from portal.institutions.models import Institution
-from portal.nominations import confirmations, history, policy, services
+from portal.nominations import confirmations, history, hooks, policy, services
 from portal.nominations.deadlines import deadline_message, window_allows
 from portal.nominations.labels import FIELD_LABELS
 from portal.nominations.lifecycle import COUNTED_STATES, NOMINATION
@@ -66,6 +66,7 @@ def _move(nomination: Nomination, actor: User | None, name: str, *, comment: str
     record(f"nomination.{move.target}", actor=actor, object_type="nomination",
            object_id=nomination.id,
            details={"from": from_state, "to": move.target, "reference": nomination.reference})
+    hooks.moved(nomination, move.name, actor)  # higher areas follow (review: its reviewers)
     return event
 
 

@@ -255,6 +255,10 @@ class Assignment(Model):
     # Set when the nomination changed after the reviewer's review was submitted (returned
     # and resubmitted): what changed, shown as "changed since your review".
     changed_since_review: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The conflict that removed this assignment (the portal removes it when a conflict is
+    # found); dismissing that conflict gives the assignment back.
+    removed_by_conflict_id: Mapped[int | None] = mapped_column(
+        ForeignKey("review_conflicts.id", ondelete="SET NULL"))
 
     nomination = relationship("Nomination", lazy="raise")
     reviewer = relationship("User", lazy="raise", foreign_keys=[reviewer_id])
