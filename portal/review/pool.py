@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from babel import Locale, UnknownLocaleError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User, UserRole
@@ -119,10 +120,15 @@ def add_member(cycle: Cycle, user: User, actor: User | None) -> PoolMember:
                             languages=[user.language] if user.language else [],
                             affiliation_name="", affiliation_country="",
                             institution_id=user.institution_id)
-        db.session.add(member)
+        try:
+            with db.session.begin_nested():  # another staff member adding them at once
+                db.session.add(member)
+        except IntegrityError:
+            raise ConflictError(_l("%(name)s is already in the pool.", name=user.name),
+                                code="already_done") from None
     else:
         member.active = True
-    db.session.flush()
+        db.session.flush()
     record("review.pool_added", actor=actor, object_type="cycle", object_id=cycle.id,
            details={"reviewer": user.id, "email": user.email})
     conflicts.refresh_automatic(cycle, [user.id])

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.audit.services import record
@@ -104,10 +105,15 @@ def defaults() -> dict[str, object]:
 def ensure_setup(cycle: Cycle) -> ReviewSetup:
     """The cycle's settings row, made with the defaults on first use (flushed)."""
     setup = setup_of(cycle.id)
-    if setup is None:
-        setup = ReviewSetup(cycle_id=cycle.id, **defaults())
-        db.session.add(setup)
-        db.session.flush()
+    if setup is not None:
+        return setup
+    try:
+        with db.session.begin_nested():  # two first uses at once: one row, the other reads it
+            setup = ReviewSetup(cycle_id=cycle.id, **defaults())
+            db.session.add(setup)
+    except IntegrityError:
+        setup = setup_of(cycle.id)
+        assert setup is not None  # the other request's row
     return setup
 
 
