@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import Select, Subquery, case, func, select
 
 from portal.accounts.models import User
 from portal.cycles.models import Cycle, Specialty
@@ -35,13 +35,17 @@ from portal.review.models import (
 from portal.review.policy import REVIEWED_STATES, blocking_conflict
 
 
-def assigned_count() -> ColumnElement[int]:
-    """Active assignments of the outer query's nomination that no conflict holds back."""
-    return (select(func.count(Assignment.id))
-            .where(Assignment.nomination_id == Nomination.id,
+def assigned_counts(cycle_id: int) -> Subquery:
+    """Per nomination of the cycle: its active assignments that no conflict holds back
+    (a subquery to outer-join: the conflict rule correlates with the nomination and the
+    assignment of the same SELECT)."""
+    return (select(Assignment.nomination_id.label("nomination_id"),
+                   func.count(Assignment.id).label("assigned"))
+            .join(Nomination, Nomination.id == Assignment.nomination_id)
+            .where(Assignment.cycle_id == cycle_id,
                    Assignment.status == AssignmentStatus.ACTIVE,
                    ~blocking_conflict(Assignment.reviewer_id))
-            .correlate(Nomination).scalar_subquery())
+            .group_by(Assignment.nomination_id).subquery("assigned_counts"))
 
 
 @dataclass(frozen=True)
@@ -131,14 +135,16 @@ def _load_lines(cycle_id: int, setup: ReviewSetup) -> list[LoadLine]:
 
 
 def _nominations(cycle_id: int, wanted: int, filters: NominationFilters) -> Select[Any]:
-    count = assigned_count().label("assigned")
+    counts = assigned_counts(cycle_id)
+    count = func.coalesce(counts.c.assigned, 0)
     query = (select(Nomination.id, Nomination.reference, Nomination.state,
                     (Nomination.given_names + " " + Nomination.family_name).label("name"),
-                    Specialty.name.label("specialty"), count)
+                    Specialty.name.label("specialty"), count.label("assigned"))
              .outerjoin(Specialty, Specialty.id == Nomination.specialty_id)
+             .outerjoin(counts, counts.c.nomination_id == Nomination.id)
              .where(Nomination.cycle_id == cycle_id, Nomination.state.in_(REVIEWED_STATES)))
     if filters.show == "short":
-        query = query.where(assigned_count() < wanted)
+        query = query.where(count < wanted)
     if filters.specialty:
         query = query.where(Specialty.code == filters.specialty)
     if filters.sort_key == "reference":
@@ -155,9 +161,11 @@ def overview(cycle: Cycle, filters: NominationFilters) -> Overview:
                    scalars=False)
     page.items = [NominationLine(r.id, r.reference, r.name.strip(), r.state,
                                  r.specialty or "", r.assigned) for r in page.items]
+    counts = assigned_counts(cycle.id)
     totals = db.session.execute(
         select(func.count(Nomination.id),
-               func.count(case((assigned_count() < wanted, 1))))
+               func.count(case((func.coalesce(counts.c.assigned, 0) < wanted, 1))))
+        .outerjoin(counts, counts.c.nomination_id == Nomination.id)
         .where(Nomination.cycle_id == cycle.id, Nomination.state.in_(REVIEWED_STATES))).one()
     specialties = list(db.session.execute(
         select(Specialty.code, Specialty.name).where(Specialty.cycle_id == cycle.id)
@@ -284,12 +292,14 @@ def reviewer_assignments(cycle: Cycle, reviewer: User) -> ReviewerAssignments:
         taken = select(Assignment.nomination_id).where(
             Assignment.reviewer_id == reviewer.id, Assignment.cycle_id == cycle.id,
             Assignment.status == AssignmentStatus.ACTIVE)
-        count = assigned_count().label("assigned")
+        counts = assigned_counts(cycle.id)
+        count = func.coalesce(counts.c.assigned, 0)
         for row in db.session.execute(
                 select(Nomination.id, Nomination.reference, Specialty.code,
-                       Specialty.name.label("specialty"), count,
+                       Specialty.name.label("specialty"), count.label("assigned"),
                        (Nomination.given_names + " " + Nomination.family_name).label("name"))
                 .outerjoin(Specialty, Specialty.id == Nomination.specialty_id)
+                .outerjoin(counts, counts.c.nomination_id == Nomination.id)
                 .where(Nomination.cycle_id == cycle.id,
                        Nomination.state.in_(REVIEWED_STATES),
                        Nomination.id.not_in(taken), ~blocking_conflict(reviewer.id))

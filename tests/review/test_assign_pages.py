@@ -148,3 +148,20 @@ def test_the_overview_runs_as_many_statements_for_many_nominations_as_for_few(
     with count_queries() as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_overview_counts_only_reviewers_no_conflict_holds_back(
+        client: FlaskClient, login_as: Callable[..., object], factory: Factory) -> None:
+    w = signed_in_staff(client, login_as, factory, nominations=2, wanted=1)
+    first, second = w.nominations  # of institutions 0 and 1
+    assign(first, w.reviewers[0])
+    assign(second, w.reviewers[0])
+    make_conflict(w.cycle, w.reviewers[0], institution=w.institutions[0], status="to_confirm")
+    html = client.get(f"/staff/review/{w.cycle.id}/assignment?sort=reference"
+                      ).get_data(as_text=True)
+    counts = dict(re.findall(r'assignment">(N-\w+)</a>.*?<td>(\d+) of 1', html, re.S))
+    assert counts == {first.reference: "0", second.reference: "1"}
+    assert "1 short of reviewers" in html
+    short = client.get(f"/staff/review/{w.cycle.id}/assignment?show=short",
+                       headers=HTMX).get_data(as_text=True)
+    assert first.reference in short and second.reference not in short
