@@ -370,6 +370,19 @@ def apply(cycle: Cycle, token: str, actor: User) -> Applied:
     plan = make_plan(cycle, replace_unstarted=bool(claims.get("r")))
     if plan.built.fingerprint != claims.get("f") or plan.digest != claims.get("d"):
         raise Conflict(STALE, code="stale")
+    return _write(plan, actor)
+
+
+def assign_now(cycle: Cycle, actor: User, *, replace_unstarted: bool = False) -> Applied:
+    """Compute and write the automatic assignment at once, without a preview (the demo
+    data, a command)."""
+    lock_cycle(cycle)
+    return _write(make_plan(cycle, replace_unstarted=replace_unstarted), actor)
+
+
+def _write(plan: Plan, actor: User) -> Applied:
+    """The plan's rows, its audit record, the nominations' move and the mails."""
+    cycle = plan.built.cycle
     now = utcnow()
     if plan.remove:
         ASSIGNMENT.check(AssignmentStatus.ACTIVE, "remove", {STAFF})

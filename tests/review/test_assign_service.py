@@ -205,6 +205,14 @@ def test_the_preview_says_why_a_nomination_cannot_get_its_reviews(
     assert all(r.after <= r.limit for r in preview.reviewers)
 
 
+def test_assign_now_writes_what_a_preview_would_show(db_session: object,
+                                                    factory: Factory) -> None:
+    w = make_world(factory)
+    shown = assign_preview.preview(w.cycle)
+    done = run_unit(assignment.assign_now, w.cycle, w.staff)
+    assert done.added == shown.added == 8 and len(live(w.cycle)) == 8
+
+
 def test_hooks_run_before_every_preview_and_apply(db_session: object,
                                                   factory: Factory) -> None:
     w = make_world(factory)
