@@ -19,8 +19,8 @@ from portal.institutions.models import Institution
 from portal.listing import ListFilters, Page, choice, page_of
 from portal.nominations.labels import STATE_LABELS
 from portal.nominations.models import Nomination
+from portal.review.assign_instance import LOAD_STATES, limit_of, setup_of
 from portal.review.assign_mails import unnotified
-from portal.review.assignment import LOAD_STATES, limit_of, setup_of
 from portal.review.lifecycle import ReviewState
 from portal.review.manual import Candidate, candidates, loads, pool_member
 from portal.review.models import (

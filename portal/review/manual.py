@@ -25,15 +25,9 @@ from portal.lifecycle import STAFF
 from portal.nominations import workflow
 from portal.nominations.lifecycle import NOMINATION
 from portal.nominations.models import Nomination
+from portal.review.assign_instance import LOAD_STATES, READDABLE, limit_of, setup_of
 from portal.review.assign_mails import notify_queues
-from portal.review.assignment import (
-    LOAD_STATES,
-    READDABLE,
-    AssignmentError,
-    limit_of,
-    lock_cycle,
-    setup_of,
-)
+from portal.review.assignment import AssignmentError, lock_cycle
 from portal.review.lifecycle import ASSIGNMENT
 from portal.review.models import Assignment, AssignmentStatus, EndedBy, PoolMember, Review
 from portal.review.policy import REVIEWED_STATES, blocking_conflict, conflicted

@@ -24,6 +24,7 @@ from portal.review.models import (
     AssignmentStatus,
     ConflictStatus,
     EndedBy,
+    PoolMember,
     Review,
     ReviewStatus,
 )
@@ -134,8 +135,8 @@ def test_a_preview_made_stale_by_a_change_is_refused(db_session: object,
     # A changed load limit, too.
     preview = assign_preview.preview(w.cycle)
     db.session.commit()
-    member = db.session.scalars(select(assignment.PoolMember).where(
-        assignment.PoolMember.user_id == w.reviewers[0].id)).one()
+    member = db.session.scalars(select(PoolMember).where(
+        PoolMember.user_id == w.reviewers[0].id)).one()
     member.load_limit = 1
     db.session.commit()
     with pytest.raises(Conflict):
