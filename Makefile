@@ -73,7 +73,7 @@ extract: install
 	$(BIN)/pybabel update -i translations/messages.pot -d translations
 
 bench: install-test assets
-	for b in list_latency upload_throughput zip_memory events_burst; do $(BIN)/python bench/$$b.py || exit 1; done
+	for b in list_latency upload_throughput zip_memory events_burst review_assignment; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -98,6 +98,8 @@ SETTINGS: list[Setting] = [
             "reviews left are reminded (comma-separated; each reminder is sent once)."),
     Setting("EVENT_FOLLOW_UP_DAYS", 30, "Events that ended longer ago than this get no "
             "certificate mail (e.g. imported history).", int),
+    Setting("REVIEW_PREVIEW_HOURS", 2, "Life of an automatic review-assignment preview: "
+            "applying an older one is refused and staff run the preview again.", int),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -227,6 +227,15 @@ class AssignmentStatus(enum.StrEnum):
     REMOVED = "removed"  # by staff, or because a conflict was found
 
 
+class EndedBy(enum.StrEnum):
+    """Who ended an assignment ("" when it is active, or was ended before this was kept)."""
+
+    REVIEWER = "reviewer"  # declined
+    STAFF = "staff"  # removed by hand
+    AUTO = "auto"  # replaced by an automatic assignment ("replace unstarted")
+    SYSTEM = "system"  # the portal: a conflict of interest was found
+
+
 class Assignment(Model):
     """A reviewer asked to review one nomination. One row per pair, ever: removing and
     adding again reuses it, so a review is never orphaned."""
@@ -250,6 +259,10 @@ class Assignment(Model):
         ForeignKey("users.id", ondelete="SET NULL"))
     declined_reason: Mapped[str] = mapped_column(Text, default="")
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who ended it (EndedBy): the automatic assignment may add back a pair it replaced
+    # itself or the portal removed (a conflict since dismissed), never one staff removed
+    # by hand or the reviewer declined.
+    ended_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # When the reviewer was told this dossier is in their queue (one mail per apply).
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the nomination changed after the reviewer's review was submitted (returned
