@@ -96,6 +96,13 @@ SETTINGS: list[Setting] = [
             "holders.", int),
     Setting("EVENT_FOLLOW_UP_DAYS", 30, "Events that ended longer ago than this get no "
             "certificate mail (e.g. imported history).", int),
+    Setting("THREAD_MAIL_BATCH_MINUTES", 15, "Discussion posts are mailed in batches: a "
+            "person gets at most one mail per thread in this many minutes, listing every "
+            "post they have not read.", int),
+    Setting("THREAD_POST_MAX_CHARS", 5000, "Longest message in a discussion thread "
+            "(characters).", int),
+    Setting("REVIEW_COMMENT_MAX_CHARS", 20000, "Longest comment of a review, to the "
+            "committee or to the applicant (characters).", int),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
