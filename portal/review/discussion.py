@@ -15,6 +15,10 @@ review.blind's label, so a blind candidate stays "Candidate N-..." in pages and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
@@ -29,6 +33,19 @@ from portal.threads import Audience, register_audience
 from portal.threads.models import Post, Thread
 
 AUDIENCE = "committee"
+T = TypeVar("T")
+
+
+def _per_request(name: str, key: int, compute: Callable[[], T]) -> T:
+    """`compute()` once per request (a page labels each author of a thread, and the
+    others' reviews, from the same letters). Outside a request: every time."""
+    if not has_request_context():
+        return compute()
+    store = cast(dict[tuple[str, int], Any],
+                 request.environ.setdefault("portal.review.discussion", {}))
+    if (name, key) not in store:
+        store[(name, key)] = compute()
+    return cast(T, store[(name, key)])
 
 
 def letter(n: int) -> str:
@@ -44,10 +61,12 @@ def letter(n: int) -> str:
 def reviewer_letters(nomination_id: int) -> dict[int, str]:
     """{reviewer id: letter} for every reviewer ever assigned to the dossier, in the order
     of assignment (so a letter never changes when someone is removed)."""
-    ids = db.session.scalars(select(Assignment.reviewer_id)
-                             .where(Assignment.nomination_id == nomination_id)
-                             .order_by(Assignment.id))
-    return {reviewer_id: letter(i) for i, reviewer_id in enumerate(ids)}
+    def compute() -> dict[int, str]:
+        ids = db.session.scalars(select(Assignment.reviewer_id)
+                                 .where(Assignment.nomination_id == nomination_id)
+                                 .order_by(Assignment.id))
+        return {reviewer_id: letter(i) for i, reviewer_id in enumerate(ids)}
+    return _per_request("letters", nomination_id, compute)
 
 
 def reviewer_name(letters: dict[int, str], reviewer_id: int) -> str:
@@ -55,9 +74,9 @@ def reviewer_name(letters: dict[int, str], reviewer_id: int) -> str:
 
 
 def _setup(nomination_id: int) -> ReviewSetup | None:
-    return db.session.scalar(select(ReviewSetup).join(
-        Nomination, Nomination.cycle_id == ReviewSetup.cycle_id).where(
-        Nomination.id == nomination_id))
+    return _per_request("setup", nomination_id, lambda: db.session.scalar(
+        select(ReviewSetup).join(Nomination, Nomination.cycle_id == ReviewSetup.cycle_id)
+        .where(Nomination.id == nomination_id)))
 
 
 def may_read(user: User, nomination_id: int) -> bool:

@@ -29,7 +29,7 @@ from portal.nominations.labels import ENGLISH_LEVELS, SEXES
 from portal.nominations.models import DocumentState, Nomination, NominationDocument
 from portal.review import blind, discussion, policy, scoring
 from portal.review.models import Assignment, Criterion, OthersVisible, Review, ReviewSetup
-from portal.review.queue import Neighbours, QueueFilters, neighbours
+from portal.review.queue import Neighbours, QueueFilters, describe_changes, neighbours
 from portal.review.reviewer_labels import RECOMMENDATION_LABELS, REVIEW_STATE_LABELS
 from portal.storage.models import Blob
 from portal.threads import services as threads
@@ -93,6 +93,7 @@ class Workspace:
     letter: str
     neighbours: Neighbours
     filters: QueueFilters
+    changes: list[str] = field(default_factory=list)  # changed since the reviewer's review
     others: list[OtherReview] = field(default_factory=list)
     others_allowed: bool = False  # the cycle lets reviewers see each other's reviews
     thread: ThreadView | None = None
@@ -217,6 +218,7 @@ def load(user: User, assignment: Assignment, nomination: Nomination,
         documents=reviewer_documents(nomination, setup),
         letter=letters.get(user.id, ""), neighbours=neighbours(user, assignment, filters),
         filters=filters,
+        changes=describe_changes(assignment.changed_since_review or [], cycle.requirements),
         others_allowed=setup is None or setup.others_visible != OthersVisible.NEVER,
     )
     if workspace.submitted:

@@ -150,3 +150,18 @@ def test_others_scores_show_nowhere_before_ones_own_review(client: FlaskClient,
     assert "Reviewer D" in page and "Reviewer E" in page
     # Still nothing of nomination 3, not yet reviewed.
     assert "Secret" not in client.get(f"/review/{rc.nominations[3].id}").get_data(as_text=True)
+
+
+def test_changes_since_ones_review_show_until_the_review_is_saved_again(
+        client: FlaskClient, rc: ReviewCycle) -> None:
+    assignment = rc.assignment(2, 0)  # submitted
+    assignment.changed_since_review = ["field:motivation", "document:cv"]
+    db.session.commit()
+    login(client, rc.reviewers[0])
+    shown = "Changed since your review: Motivation, Curriculum vitae"
+    assert shown in client.get("/review").get_data(as_text=True)
+    assert shown in client.get(f"/review/{rc.nominations[2].id}").get_data(as_text=True)
+    form = {"revision": "2", "committee_comment": "Read the new CV.", "action": "save"}
+    form.update({f"score-{c.id}": str(c.scale_max) for c in rc.criteria})
+    assert client.post(f"/review/{rc.nominations[2].id}", data=form).status_code == 303
+    assert "Changed since your review" not in client.get("/review").get_data(as_text=True)
