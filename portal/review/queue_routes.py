@@ -39,8 +39,9 @@ def queue_page() -> ResponseReturnValue:
     filters = QueueFilters.from_args(request.args)
     found = queue.queue(current_account(), filters)
     conflicts_url = declare_conflicts_url(found.pool.cycle.id) if found.pool else None
+    terms = reviewer_services.terms_text(found.pool.setup) if found.pool else ""
     return render_template("review/workspace/queue.html", q=found, filters=filters,
-                           conflicts_url=conflicts_url)
+                           conflicts_url=conflicts_url, terms=terms)
 
 
 @bp.post("/review/terms/<int:cycle_id>")

@@ -93,6 +93,20 @@ def _clean(text: str, what: object) -> str:
 
 # -- confidentiality terms ----------------------------------------------------------------
 
+# The terms reviewers accept when staff have not written the cycle's own.
+DEFAULT_TERMS = _l(
+    "Everything you read in the dossiers and in the committee's discussion is confidential. "
+    "Do not copy, share or keep the documents, and do not contact candidates or their "
+    "institutions about the selection. Tell program staff at once if you have a conflict "
+    "of interest with a candidate or an institution.")
+
+
+def terms_text(setup: ReviewSetup | None) -> str:
+    """The confidentiality terms of the cycle, as the reviewer reads them."""
+    text = setup.confidentiality_text.strip() if setup is not None else ""
+    return text or str(DEFAULT_TERMS)
+
+
 def pool_member(user: User, cycle_id: int) -> PoolMember:
     member = db.session.scalar(select(PoolMember).where(
         PoolMember.cycle_id == cycle_id, PoolMember.user_id == user.id,
@@ -104,10 +118,11 @@ def pool_member(user: User, cycle_id: int) -> PoolMember:
 
 def accept_terms(user: User, cycle_id: int, now: datetime | None = None) -> bool:
     """The reviewer accepts the cycle's confidentiality terms (recorded with a digest of
-    the text accepted). False when they had accepted them already."""
+    the text accepted, in the reviewer's language). False when they had accepted them
+    already."""
     member = pool_member(user, cycle_id)
     setup = db.session.scalar(select(ReviewSetup).where(ReviewSetup.cycle_id == cycle_id))
-    text = setup.confidentiality_text if setup is not None else ""
+    text = terms_text(setup)
     result = db.session.execute(
         update(PoolMember).where(PoolMember.id == member.id,
                                  PoolMember.terms_accepted_at.is_(None))

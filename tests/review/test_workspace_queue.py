@@ -165,3 +165,21 @@ def test_changes_since_ones_review_show_until_the_review_is_saved_again(
     form.update({f"score-{c.id}": str(c.scale_max) for c in rc.criteria})
     assert client.post(f"/review/{rc.nominations[2].id}", data=form).status_code == 303
     assert "Changed since your review" not in client.get("/review").get_data(as_text=True)
+
+
+def test_others_are_named_only_when_the_cycle_says_so(client: FlaskClient,
+                                                      rc: ReviewCycle) -> None:
+    rc.reviewers[1].name = "Dr Beta Named"
+    db.session.commit()
+    login(client, rc.reviewers[0])
+    url = f"/review/{rc.nominations[2].id}"  # reviewer 1 (B) submitted too
+    page = client.get(url).get_data(as_text=True)
+    assert "Reviewer B" in page and "Dr Beta Named" not in page
+    rc.setup.others_named = True
+    db.session.commit()
+    assert "Reviewer B (Dr Beta Named)" in client.get(url).get_data(as_text=True)
+    rc.setup.others_visible = "never"
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Dr Beta Named" not in page
+    assert "reviewers do not see each other's reviews" in page
