@@ -176,3 +176,24 @@ def test_before_review_opens_the_dossier_reads_but_nothing_saves(rc: ReviewCycle
     with pytest.raises(ReviewError) as refused:
         scoring.save(rc.reviewers[0], rc.assignment(0, 0), ReviewInput(scores={}), 1)
     assert refused.value.code == "closed"
+
+
+def test_two_first_saves_at_once_make_one_review(rc: ReviewCycle,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second first save finds the row the first one made (UNIQUE assignment_id) and
+    goes on as an update under the revision rule."""
+    reviewer, assignment = rc.reviewers[0], rc.assignment(1, 0)  # a draft at revision 1
+    real = scoring.review_of
+    calls: list[int] = []
+
+    def not_yet(a: Any) -> Review | None:  # the first look sees no row yet
+        calls.append(1)
+        return None if len(calls) == 1 else real(a)
+
+    monkeypatch.setattr(scoring, "review_of", not_yet)
+    saved = scoring.save(reviewer, assignment, ReviewInput(scores={}, committee_comment="x"), 2)
+    db.session.commit()
+    assert saved.review.id == rc.review(1, 0).id
+    rows = db.session.scalars(select(Review).where(Review.assignment_id == assignment.id)).all()
+    assert len(rows) == 1 and rows[0].committee_comment == "x" and rows[0].revision == 2
+    assert len(calls) == 2
