@@ -100,6 +100,13 @@ SETTINGS: list[Setting] = [
             "certificate mail (e.g. imported history).", int),
     Setting("REVIEW_PREVIEW_HOURS", 2, "Life of an automatic review-assignment preview: "
             "applying an older one is refused and staff run the preview again.", int),
+    Setting("THREAD_MAIL_BATCH_MINUTES", 15, "Discussion posts are mailed in batches: a "
+            "person gets at most one mail per thread in this many minutes, listing every "
+            "post they have not read.", int),
+    Setting("THREAD_POST_MAX_CHARS", 5000, "Longest message in a discussion thread "
+            "(characters).", int),
+    Setting("REVIEW_COMMENT_MAX_CHARS", 20000, "Longest comment of a review, to the "
+            "committee or to the applicant (characters).", int),
 ]
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -31,4 +31,4 @@ def _nominator(user: User) -> dict[str, Any]:
 
 
 register_section(Role.STAFF, 10, "dashboard/_staff.html", _staff)
-register_section(Role.REVIEWER, 10, "dashboard/_reviewer.html", lambda user: {})
+# The reviewer's section is the review area's own (portal.review.queue_routes).

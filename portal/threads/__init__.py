@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from portal.jobs import register_periodic
+
 if TYPE_CHECKING:
     from portal.accounts.models import User
     from portal.threads.models import Post
@@ -41,3 +43,7 @@ AUDIENCES: dict[str, Audience] = {}
 
 def register_audience(audience: Audience) -> None:
     AUDIENCES[audience.name] = audience
+
+
+# New posts are mailed in batches per person and thread (portal.threads.services).
+register_periodic("thread-mail", "portal.threads.services.send_due")

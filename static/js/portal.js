@@ -19,6 +19,18 @@
     }
   });
 
+  // Signing out (the form in base.html marked data-clear-drafts) forgets every review
+  // draft kept in this browser (static/js/review.js): hospital computers are shared.
+  document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented || !event.target.hasAttribute("data-clear-drafts")) { return; }
+    try {
+      for (var i = window.localStorage.length - 1; i >= 0; i -= 1) {
+        var name = window.localStorage.key(i);
+        if (name && name.indexOf("portal-review:") === 0) { window.localStorage.removeItem(name); }
+      }
+    } catch (e) { /* storage unavailable: nothing was kept */ }
+  });
+
   // Disable a form's submit buttons once it is sent: a double click submits once.
   document.addEventListener("submit", function (event) {
     if (event.defaultPrevented) { return; }
