@@ -11,4 +11,4 @@ bp = Blueprint("review", __name__)
 
 # View modules, imported by create_app() once every area's services exist. Each module
 # registers its own navigation links and dashboard sections (portal.registry).
-VIEWS: list[str] = []
+VIEWS: list[str] = ["document_routes"]
