@@ -16,7 +16,7 @@ from portal.db import utcnow
 from portal.errors import Conflict
 from portal.extensions import db
 from portal.nominations import uploads
-from portal.nominations.models import NominationDocument
+from portal.nominations.models import NominationDocument, NominationState
 from portal.review.documents import reviewer_copy, reviewer_documents
 from portal.storage import get_storage
 from portal.storage.models import Blob
@@ -139,7 +139,15 @@ def test_a_replaced_file_gets_a_new_copy_and_the_old_copy_goes(client, login_as,
     body = client.get(url).data
     assert "five years" in pdf_text(body)
     assert NAME.encode() not in raw_strings(body)
-    assert _document(rc, "cv_anonymised").reviewer_blob_id not in (None, old_copy.id)
+    new_copy = _document(rc, "cv_anonymised").reviewer_blob_id
+    assert new_copy not in (None, old_copy.id)
+
+    # A file removed (the dossier back with its institution) takes its copy along.
+    rc.nominations[0].state = NominationState.RETURNED
+    db.session.commit()
+    uploads.remove(rc.nominations[0], requirement(rc.cycle, "cv_anonymised"), None)
+    db.session.commit()
+    assert db.session.get(Blob, new_copy) is None
 
 
 def test_the_dossier_zip_holds_the_copies_under_unique_reviewer_names(client, login_as,  # noqa: ANN001
