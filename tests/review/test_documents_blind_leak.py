@@ -19,19 +19,23 @@ to a reviewer. None of the hidden values may appear.
 When an endpoint takes a URL argument this file cannot fill, the test fails and names it:
 extend `world_values()` (or EXTRA_URLS). An endpoint a reviewer may use that answers
 nothing but errors fails too: its content was not seen, so the world must give it what it
-needs. Mails: add a trigger to MAIL_TRIGGERS for each mail reviewers get.
+needs. Mails: MAIL_TRIGGERS make the portal queue every mail reviewers get (queue ready,
+reminders, dossiers returned, resubmitted or withdrawn, discussion posts); add one for
+each new kind.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
+import importlib.util
 import io
 import itertools
 import json
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -44,6 +48,7 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter, Rule
 
 from portal.accounts.models import Role
+from portal.db import utcnow
 from portal.exports import to_xlsx
 from portal.extensions import db
 from portal.nominations.demo import make_jpeg, make_pdf
@@ -174,7 +179,8 @@ def _name_everything(rc: ReviewCycle) -> None:
 
 
 def _discussion(rc: ReviewCycle, nomination: Nomination) -> Thread:
-    thread = Thread(subject_type="nomination", subject_id=nomination.id, audience="committee")
+    thread = Thread(subject_type="nomination", subject_id=nomination.id, audience="committee",
+                    last_post_at=utcnow())
     db.session.add(thread)
     db.session.flush()
     db.session.add(Post(thread_id=thread.id, author_id=rc.staff.id, author_role="staff",
@@ -228,9 +234,42 @@ EXTRA_URLS: dict[str, Callable[[ReviewCycle], list[str]]] = {
 }
 # Other pages a reviewer reads that show review work (the dashboard's sections).
 OTHER_PAGES = ("/", "/dashboard")
-# Each makes the portal queue the mails it sends reviewers (queue ready, reminders,
-# dossier returned/resubmitted/withdrawn, discussion posts): (world) -> None.
-MAIL_TRIGGERS: list[Callable[[ReviewCycle], None]] = []
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A service of another part of the review area, once that part is merged (until
+    then its trigger does nothing; once merged, a changed signature fails loudly)."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    return getattr(importlib.import_module(module), name)
+
+
+def _queue_ready(rc: ReviewCycle) -> None:
+    if (notify := _optional("portal.review.assign_mails", "notify_queues")) is not None:
+        notify(rc.cycle, rc.staff)
+
+
+def _reminder(rc: ReviewCycle) -> None:
+    if (remind := _optional("portal.review.progress", "remind")) is not None:
+        remind(rc.cycle, rc.reviewers[0], rc.staff)
+
+
+def _dossier_moved(rc: ReviewCycle) -> None:
+    """Returned, resubmitted, withdrawn: dossiers other than the ones searched below."""
+    if (moved := _optional("portal.review.changes", "on_nomination_moved")) is not None:
+        for n, move in ((4, "return"), (3, "resubmit"), (5, "withdraw")):
+            moved(rc.nominations[n], move, rc.staff)
+
+
+def _discussion_posts(rc: ReviewCycle) -> None:
+    if (send := _optional("portal.threads.services", "send_due")) is not None:
+        send(utcnow() + timedelta(minutes=30))
+
+
+# Each makes the portal queue mails it sends reviewers: (world) -> None.
+MAIL_TRIGGERS: list[Callable[[ReviewCycle], None]] = [
+    _queue_ready, _reminder, _dossier_moved, _discussion_posts,
+]
 
 
 def _urls(adapter: Any, rule: Rule, contexts: list[dict[str, list[object]]],  # noqa: ANN401
@@ -316,8 +355,8 @@ def test_no_hidden_fact_reaches_a_reviewer(app_ctx, client, login_as, world) -> 
     for endpoint in ("review.document", "review.document_preview", "review.dossier_zip",
                      "review.my_reviews_export"):
         assert 200 in answered.get(endpoint, set()), endpoint
-    review_mail_templates = [p.name for p in (TEMPLATES / "email").glob("review*")]
-    review_mail_templates += [p.name for p in (TEMPLATES / "email" / "review").glob("*")]
+    review_mail_templates = [p.name for pattern in ("review*", "thread*", "review/*")
+                             for p in (TEMPLATES / "email").glob(pattern)]
     assert mails or not review_mail_templates, (
         "reviewers get mails (" + ", ".join(sorted(review_mail_templates)) + ") but no "
         "trigger made one: add them to MAIL_TRIGGERS")
