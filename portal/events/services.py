@@ -19,12 +19,13 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import exports
 from portal.accounts.models import User
 from portal.alumni.models import Alumnus
 from portal.audit.services import record
 from portal.cycles.models import Specialty
 from portal.db import utcnow
-from portal.events import exports, mails, registration
+from portal.events import mails, registration
 from portal.events.errors import CapacityBelowTaken, MaterialRejected
 from portal.events.labels import status_label
 from portal.events.lifecycle import (
@@ -49,7 +50,7 @@ EDITABLE = ("kind", "title", "description", "speakers", "city", "country", "addr
             "eligible_specialties", "guests_allowed", "cpd_hours")
 LOCAL_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 MATERIAL_TYPES = frozenset({"pdf", "jpeg", "png"})
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = exports.XLSX_MIMETYPE
 
 
 # --- times --------------------------------------------------------------------------------

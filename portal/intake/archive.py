@@ -2,23 +2,15 @@
 
 Each file is a portal.storage.handout Item (its audit details name the nomination, the
 requirement and the file's hash); the handout writes the audit rows, here or in a zip.
-
-A zip is written by the standard library's zipfile into a sink that only collects bytes
-until the generator hands them on, so the archive never exists in memory or on disk:
-memory stays at about one storage chunk (1 MiB) whatever the number and size of files.
-Documents are PDFs, JPEGs and PNGs, already compressed, so they are stored (ZIP_STORED):
-compressing them again would cost CPU for a few percent at best.
+Zips are streamed by portal.storage.zips (the archive never exists in memory or on disk).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import IO, cast
+from datetime import datetime
 
 from babel import Locale
 from sqlalchemy import Select, select
@@ -29,9 +21,10 @@ from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.intake.services import visible_documents
 from portal.nominations.models import DocumentState, Nomination
-from portal.storage.base import NotFound, Storage
 from portal.storage.handout import Item
 from portal.storage.models import Blob
+from portal.storage.zips import stream_zip as stream_zip  # part of this API (downloads)
+from portal.storage.zips import unique_name
 
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 # Letters that Unicode does not decompose into an ASCII base letter plus accents.
@@ -65,6 +58,11 @@ class FileEntry(Item):
     def requirement_code(self) -> str:
         return str(self.details.get("requirement", ""))
 
+    @property
+    def missing_note(self) -> str:
+        return (f"The stored file of document {self.object_id} "
+                f"({self.reference}, {self.requirement_code}) was not found.\n")
+
 
 def file_name(country: str, institution: str, family: str, given: str, reference: str,
               document: str, content_type: str) -> str:
@@ -77,20 +75,6 @@ def file_name(country: str, institution: str, family: str, given: str, reference
         ascii_part(document, 40) or "document",
     ]
     return "_".join(parts) + _EXTENSIONS.get(content_type, "")
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """The name, or name-2, name-3... (before the extension) when it is taken already;
-    compared without case so unzipping on Windows or macOS loses nothing."""
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    candidate, n = name, 1
-    while candidate.lower() in taken:
-        n += 1
-        candidate = f"{stem}-{n}{dot}{ext}"
-    taken.add(candidate.lower())
-    return candidate
 
 
 def document_entries(user: User, *, document_id: int | None = None,
@@ -124,8 +108,8 @@ def document_entries(user: User, *, document_id: int | None = None,
     for row in db.session.execute(stmt):
         (doc_id, nom_id, reference, country, family, given, institution, code, sensitivity,
          key, size, sha256, content_type, uploaded_at) = row
-        name = _unique(file_name(country, institution, family, given, reference, code,
-                                 content_type), taken)
+        name = unique_name(file_name(country, institution, family, given, reference, code,
+                                     content_type), taken)
         entries.append(FileEntry(
             key=key, name=name, content_type=content_type, size=size,
             object_type="document", object_id=doc_id, uploaded_at=uploaded_at,
@@ -134,67 +118,6 @@ def document_entries(user: User, *, document_id: int | None = None,
                      "sensitive": sensitivity == Sensitivity.SENSITIVE},
         ))
     return entries
-
-
-# -- streamed zip -----------------------------------------------------------------------
-
-class _Sink:
-    """A write-only, unseekable file: zipfile then writes local headers with data
-    descriptors (sizes and CRC after the data), which is what makes streaming possible."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> Iterator[bytes]:
-        chunks, self._chunks = self._chunks, []
-        yield from chunks
-
-
-def _zip_time(value: datetime | None) -> tuple[int, int, int, int, int, int]:
-    value = (value or datetime.now(UTC)).astimezone(UTC)
-    if value.year < 1980:  # the zip format cannot say earlier
-        value = datetime(1980, 1, 1, tzinfo=UTC)
-    return (value.year, value.month, value.day, value.hour, value.minute, value.second)
-
-
-def stream_zip(storage: Storage, entries: list[FileEntry]) -> Iterator[bytes]:
-    """The zip of entries, produced while the files are read from the storage."""
-    sink = _Sink()
-    with zipfile.ZipFile(cast(IO[bytes], sink), "w", compression=zipfile.ZIP_STORED,
-                         allowZip64=True) as zf:
-        for entry in entries:
-            try:
-                chunks = storage.open(entry.key)
-            except NotFound:
-                # The listing is sent already; say in the archive what could not be read.
-                zf.writestr(f"MISSING_{entry.name}.txt",
-                            f"The stored file of document {entry.object_id} "
-                            f"({entry.reference}, {entry.requirement_code}) was not found.\n")
-                yield from sink.drain()
-                continue
-            info = zipfile.ZipInfo(entry.name, date_time=_zip_time(entry.uploaded_at))
-            info.compress_type = zipfile.ZIP_STORED
-            info.external_attr = 0o644 << 16
-            # The known size lets zipfile choose ZIP64 headers up front for big files.
-            info.file_size = entry.size
-            with zf.open(info, "w") as out:
-                try:
-                    for chunk in chunks:
-                        out.write(chunk)
-                        yield from sink.drain()
-                finally:
-                    close = getattr(chunks, "close", None)
-                    if close is not None:
-                        close()
-            yield from sink.drain()
-    yield from sink.drain()
 
 
 def archive_name(*parts: str) -> str:

@@ -121,6 +121,10 @@ class NominationDocument(Model):
     )
     requirement_id: Mapped[int] = mapped_column(ForeignKey("document_requirements.id"))
     blob_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"), index=True)
+    # The copy of a PDF that reviewers get (no title, author or XMP metadata), made on the
+    # first reviewer request (portal.review.documents); dropped when the file is replaced.
+    reviewer_blob_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blobs.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(String(10), default=DocumentState.UPLOADED)
     problem: Mapped[str | None] = mapped_column(Text)
     # Entered by the nominator beside the file where the requirement has a validity rule.
@@ -133,7 +137,7 @@ class NominationDocument(Model):
 
     nomination: Mapped[Nomination] = relationship(back_populates="documents")
     requirement = relationship("DocumentRequirement", lazy="raise")
-    blob = relationship("Blob", lazy="raise")
+    blob = relationship("Blob", lazy="raise", foreign_keys=[blob_id])
 
 
 class NominationEvent(Model):

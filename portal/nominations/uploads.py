@@ -110,6 +110,17 @@ def delete_stored(key: str) -> None:
     get_storage().delete(key)
 
 
+def _drop_reviewer_copy(document: NominationDocument) -> None:
+    """The reviewers' copy of a file (portal.review.documents) goes when the file goes."""
+    if document.reviewer_blob_id is None:
+        return
+    copy = db.session.get(Blob, document.reviewer_blob_id)
+    document.reviewer_blob_id = None
+    if copy is not None:
+        db.session.delete(copy)
+        jobs.enqueue("portal.nominations.uploads.delete_stored", copy.key)
+
+
 def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob,
            actor: User | None, *, expires_on: date | None = None,
            issued_on: date | None = None) -> NominationDocument:
@@ -123,6 +134,7 @@ def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob,
         db.session.add(document)
     else:
         replaced = db.session.get(Blob, document.blob_id)
+        _drop_reviewer_copy(document)
     document.blob_id = blob.id
     document.state = DocumentState.UPLOADED
     document.problem = None
@@ -176,6 +188,7 @@ def remove(nomination: Nomination, requirement: DocumentRequirement, actor: User
     if document is None:
         return
     blob = db.session.get(Blob, document.blob_id)
+    _drop_reviewer_copy(document)
     db.session.delete(document)
     db.session.flush()
     if blob is not None:

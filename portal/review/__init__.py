@@ -11,4 +11,5 @@ bp = Blueprint("review", __name__)
 
 # View modules, imported by create_app() once every area's services exist. Each module
 # registers its own navigation links and dashboard sections (portal.registry).
-VIEWS: list[str] = ["setup_routes", "pool_routes", "assign_routes", "queue_routes", "workspace_routes", "discussion_routes"]
+VIEWS: list[str] = ["setup_routes", "pool_routes", "assign_routes", "queue_routes",
+                    "workspace_routes", "discussion_routes", "document_routes"]

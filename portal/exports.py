@@ -1,4 +1,5 @@
-"""Attendee and waitlist lists as CSV and XLSX, safe to open in a spreadsheet.
+"""Lists as CSV and XLSX, safe to open in a spreadsheet (events' attendee lists, the
+reviewers' own reviews).
 
 A cell that starts with = + - @ (or a tab or carriage return) would be run as a formula by
 Excel or LibreOffice; such cells get a leading apostrophe so they stay text.
@@ -15,6 +16,8 @@ from typing import Any
 from openpyxl import Workbook
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv"
 
 
 def safe_cell(value: object) -> object:
