@@ -69,6 +69,8 @@ SETTINGS: list[Setting] = [
             "institution to endorse and the candidate to consent.", int),
     Setting("CONFIRM_LINK_LIMIT", "30 per minute", "Answers per IP to endorsement and "
             "consent links (public pages)."),
+    Setting("CONFIRM_REQUESTS_PER_DAY", 5, "Endorsement (and, separately, consent) links "
+            "one nomination may send in 24 hours.", int),
     Setting("UPLOAD_CHUNK_MB", 5, "Nomination documents above this size (MB) go up in "
             "resumable parts; smaller ones in one request.", int),
     Setting("ALUMNI_INVITES_PER_MINUTE", 30, "Alumni account invitations sent per minute "

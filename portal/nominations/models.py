@@ -174,8 +174,15 @@ class Confirmation(Model):
     """Endorsement by the head of the institution, or consent of the candidate.
 
     Given through a one-time link (portal.tokens), without an account; recorded with
-    time and IP. The latest row of each kind counts; a change to the nomination after it
-    does not undo it (the summary shown is stored in `snapshot`).
+    time and IP. The latest row of each kind counts, unless a change to one of the facts
+    it confirmed voided it (`voided_at`, with the fields that changed in
+    `voided_fields`; the row stays as history). The summary shown is stored in
+    `snapshot`; an answer to a link whose summary no longer matches is refused.
+
+    Where the request and the answer came from (network address, a keyed hash of the
+    browser session) is kept so staff can see when the nominator answered their own
+    link: a signal, not a verdict, deleted with the nomination's retention
+    (portal.intake.purge).
     """
 
     __tablename__ = "nomination_confirmations"
@@ -196,6 +203,21 @@ class Confirmation(Model):
     decided_ip: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_fields: Mapped[list[str] | None] = mapped_column(JSON)  # Nomination columns
+    requested_ip: Mapped[str | None] = mapped_column(String(64))
+    requested_session: Mapped[str | None] = mapped_column(String(64))
+    decided_session: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def same_address(self) -> bool:
+        """Answered from the network address the nominator asked from."""
+        return bool(self.requested_ip) and self.requested_ip == self.decided_ip
+
+    @property
+    def same_session(self) -> bool:
+        """Answered in the browser session the nominator asked from."""
+        return bool(self.requested_session) and self.requested_session == self.decided_session
 
 
 class ChunkedDocumentUpload(Model):
