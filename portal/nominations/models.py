@@ -223,10 +223,15 @@ class Confirmation(Model):
 class ChunkedDocumentUpload(Model):
     """Which nomination and requirement a resumable upload (storage PendingUpload) is for.
 
-    Deleted with its PendingUpload (the storage sweep removes abandoned ones).
+    One per nomination and requirement: a new start replaces the earlier one. Deleted
+    with its PendingUpload (the storage sweep removes abandoned ones).
     """
 
     __tablename__ = "nomination_chunked_uploads"
+    # Ids are in the upload's URLs: SQLite must not give a replaced upload's id to the
+    # next one (a tab still sending parts of the old file would reach the new upload).
+    __table_args__ = (UniqueConstraint("nomination_id", "requirement_id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pending_id: Mapped[int] = mapped_column(
