@@ -233,8 +233,8 @@ def _check_request_limit(nomination: Nomination, kind: str) -> None:
 def request(nomination: Nomination, kind: str, actor: User | None,
             origin: Origin | None = None) -> Confirmation:
     """Send a new one-time link (an earlier unanswered one stops counting: only the
-    latest request of each kind can be answered). `origin`: where the nominator asked
-    from (kept for staff, see portal.nominations.origin)."""
+    latest request of each kind can be answered). `origin` is the nominator's network
+    address and browser session, kept for staff (portal.nominations.origin)."""
     if kind not in KINDS:
         raise ValueError(kind)
     if not nomination.editable:
