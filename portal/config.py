@@ -69,8 +69,15 @@ SETTINGS: list[Setting] = [
             "institution to endorse and the candidate to consent.", int),
     Setting("CONFIRM_LINK_LIMIT", "30 per minute", "Answers per IP to endorsement and "
             "consent links (public pages)."),
+    Setting("CONFIRM_REQUESTS_PER_DAY", 5, "Endorsement (and, separately, consent) links "
+            "one nomination may send in 24 hours.", int),
     Setting("UPLOAD_CHUNK_MB", 5, "Nomination documents above this size (MB) go up in "
             "resumable parts; smaller ones in one request.", int),
+    Setting("UPLOAD_FORM_OVERHEAD_KB", 64, "Room (KB) on top of a document's size limit for "
+            "the rest of its upload form; a larger request is refused (413) before it is "
+            "read.", int),
+    Setting("UPLOADS_UNFINISHED_MAX", 10, "Unfinished resumable uploads one person may "
+            "have at a time.", int),
     Setting("ALUMNI_INVITES_PER_MINUTE", 30, "Alumni account invitations sent per minute "
             "by a bulk invitation.", int),
     Setting("ALUMNI_INVITE_COOLDOWN_DAYS", 5, "Days before the same alumnus can be invited "

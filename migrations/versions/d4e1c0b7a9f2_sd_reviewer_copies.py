@@ -1,7 +1,7 @@
 """sd: reviewers' copies of PDF documents (no title, author or XMP metadata)
 
 Revision ID: d4e1c0b7a9f2
-Revises: 07d984397dcb
+Revises: sb_assignment_ended_by
 Create Date: 2026-12-06 10:00:00
 
 Reviewers get a copy of each PDF with its document metadata removed (portal.review
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e1c0b7a9f2'
-down_revision = '07d984397dcb'
+down_revision = 'sb_assignment_ended_by'
 branch_labels = None
 depends_on = None
 

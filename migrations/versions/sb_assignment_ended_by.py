@@ -1,7 +1,7 @@
 """Review assignments: who ended an assignment (reviewer, staff, automatic run, portal)
 
 Revision ID: sb_assignment_ended_by
-Revises: 07d984397dcb
+Revises: sa_removed_by_conflict
 Create Date: 2026-12-05 10:00:00
 
 The automatic assignment adds back a pair it replaced itself, or one the portal removed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'sb_assignment_ended_by'
-down_revision = '07d984397dcb'
+down_revision = 'sa_removed_by_conflict'
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,9 @@ def purge_sensitive_command(dry_run: bool) -> None:
     click.echo("Cycles past retention: " + ", ".join(report.cycles))
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {report.purged} sensitive file(s), {report.bytes} bytes.")
+    cleared = "would clear" if dry_run else "cleared"
+    click.echo(f"{cleared} the network addresses and session hashes of "
+               f"{report.signals} confirmation(s).")
     for document_id, error in report.failed:
         click.echo(f"FAILED document {document_id}: {error}", err=True)
     if report.failed:

@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.listing import ListFilters, Page, choice, page_of, parse_int
 from portal.nominations.models import (
+    Confirmation,
     Nomination,
     NominationDocument,
     NominationState,
@@ -218,6 +219,14 @@ class DocumentItem:
 
 
 @dataclass
+class ConfirmationItem:
+    """One endorsement or consent request, with who asked (their e-mail)."""
+
+    confirmation: Confirmation
+    requested_by: str | None
+
+
+@dataclass
 class Dossier:
     nomination: Nomination
     institution: Institution
@@ -225,6 +234,7 @@ class Dossier:
     specialty: Specialty | None
     items: list[DocumentItem]
     field_notes: list[ReturnNote]
+    confirmations: list[ConfirmationItem] = field(default_factory=list)
 
     @property
     def document_count(self) -> int:
@@ -256,5 +266,10 @@ def load_dossier(user: User, nomination: Nomination) -> Dossier:
                                   [n for n in notes if n.requirement_id == requirement.id]))
     # A file whose requirement left the cycle still belongs to the dossier.
     items.extend(DocumentItem(None, d, b) for d, b in by_requirement.values())
+    asked = db.session.execute(
+        select(Confirmation, User.email).outerjoin(User, User.id == Confirmation.requested_by_id)
+        .where(Confirmation.nomination_id == nomination.id).order_by(Confirmation.id)
+    ).tuples().all()
     return Dossier(nomination, institution, cycle, specialty, items,
-                   [n for n in notes if n.requirement_id is None])
+                   [n for n in notes if n.requirement_id is None],
+                   [ConfirmationItem(c, email) for c, email in asked])

@@ -8,9 +8,11 @@ from portal.accounts.models import Role
 from portal.cycles import hooks as cycle_hooks
 from portal.jobs import register_periodic
 from portal.nominations import dashboard, services
+from portal.nominations.labels import field_label
 from portal.registry import register_demo_loader, register_nav, register_section
 
 bp = Blueprint("nominations", __name__)
+bp.add_app_template_filter(field_label, "field_label")
 
 # View modules, imported by create_app() once every area's services exist.
 VIEWS = ["routes", "document_routes", "confirm_routes"]

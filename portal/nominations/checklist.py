@@ -177,8 +177,13 @@ def eligibility(nomination: Nomination, cycle: Cycle) -> tuple[list[Any], list[A
     if cycle.english_evidence_required and not (nomination.english_evidence or "").strip():
         problems.append(_l("Evidence of English proficiency is required (e.g. a test "
                                "name and score)."))
+    # What the institution declared, or an earlier accepted nomination of its own. Matches
+    # outside it (another institution's nomination, the alumni records) are for staff
+    # only: the nominator's checklist must not change when one exists.
     prior = nomination.prior_participation or any(
-        f.get("kind") in ("prior_participant", "alumnus") for f in nomination.duplicate_flags or []
+        f.get("kind") == "prior_participant"
+        and f.get("institution_id") == nomination.institution_id
+        for f in nomination.duplicate_flags or []
     )
     if prior:
         if cycle.prior_participation == "not_allowed":

@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from portal.audit.services import client_ip
 from portal.cycles.models import Cycle
 from portal.extensions import db, limiter
 from portal.nominations import bp, confirmations
 from portal.nominations.forms import DecisionForm
 from portal.nominations.models import Confirmation, Nomination
+from portal.nominations.origin import request_origin
 
 TEMPLATES = {confirmations.ENDORSEMENT: "nominations/endorse.html",
              confirmations.CONSENT: "nominations/consent.html"}
@@ -31,7 +31,7 @@ def _answer(kind: str, secret: str) -> ResponseReturnValue:
     if request.method == "POST":
         try:
             answered = confirmations.decide(kind, secret, form.decision.data or "",
-                                            form.comment.data or "", client_ip())
+                                            form.comment.data or "", request_origin())
         except confirmations.ConfirmationError as e:
             # The page is the answer here (the person has no account to go back to): the
             # form again with the message, or why the link is closed. The service refused

@@ -6,16 +6,29 @@ message beside the file and the refusal's status (413 too large, 422 refused, 40
 longer editable); a plain form (no JavaScript) gets the one answer of portal.web (a
 flash and a 303 back to the row). The resumable uploads of static/js/uploads.js speak
 JSON.
+
+Bodies are limited per endpoint before anything reads them (issue 12, point 5): the
+blueprint's URL-value preprocessor runs before every before-request hook (the CSRF
+check parses a form body, which spools an upload to disk), sets the request's
+`max_content_length` to what the endpoint needs (`BODY_LIMITS`) and refuses a larger
+Content-Length at once with 413. Streams without a Content-Length are cut off at the
+same limit while they are read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.cycles.models import DocumentRequirement
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.listing import parse_date
 from portal.nominations import bp, policy, uploads
@@ -24,7 +37,11 @@ from portal.nominations.routes import LOCKED, load_nomination, nominator_require
 from portal.nominations.routes import workspace as workspace_context
 from portal.storage import Blob
 from portal.storage.handout import blob_item, send_item
-from portal.web import back_to, is_htmx, wants_json
+from portal.web import back_to, handle_portal_error, is_htmx, wants_json
+
+UPLOAD_GONE = _l("This upload is no longer active: it was finished, replaced by another "
+                 "file for the same document, or removed after a day. Please choose the "
+                 "file again.")
 
 
 def _requirement(nomination: Nomination, requirement_id: int) -> DocumentRequirement:
@@ -71,6 +88,79 @@ def _editable_or_refuse(nomination: Nomination) -> ResponseReturnValue | None:
     return redirect(show, 303)
 
 
+# -- request body limits (issue 12, point 5) --------------------------------------------
+
+class BodyTooLarge(uploads.UploadError):
+    """A request refused from its Content-Length, before its body was read (413)."""
+
+    status = 413
+
+
+def _visible(nomination_id: object) -> Nomination | None:
+    if not isinstance(nomination_id, int) or not current_user.is_authenticated:
+        return None
+    return db.session.scalars(policy.nominations_visible_to(current_user).where(
+        Nomination.id == nomination_id)).first()
+
+
+def _upload_limit(values: dict[str, Any]) -> tuple[int, PortalError] | None:
+    """One-request upload: the requirement's limit plus the form around the file."""
+    nomination = _visible(values.get("nomination_id"))
+    requirement = db.session.get(DocumentRequirement, values.get("requirement_id") or 0)
+    if nomination is None or requirement is None or requirement.cycle_id != nomination.cycle_id:
+        return None
+    back_to(_row_url(nomination, requirement))
+    too_big = uploads.too_big(requirement)
+    return uploads.body_limit(requirement), BodyTooLarge(too_big.message, code="too_large")
+
+
+def _part_limit(values: dict[str, Any]) -> tuple[int, PortalError] | None:
+    """One part of a resumable upload: exactly the part's size."""
+    nomination = _visible(values.get("nomination_id"))
+    link = uploads.find_chunked(nomination, int(values.get("upload_id") or 0)) \
+        if nomination is not None else None
+    size = uploads.part_bytes(link.pending, int(values.get("number") or 0)) \
+        if link is not None else None
+    if size is None:
+        return None
+    return size, BodyTooLarge(uploads.PART_TOO_BIG, code="too_large")
+
+
+# endpoint -> the limit of its body and the refusal beyond it (None: the default applies)
+BODY_LIMITS: dict[str, Callable[[dict[str, Any]], tuple[int, PortalError] | None]] = {
+    "nominations.upload": _upload_limit,
+    "nominations.chunk_part": _part_limit,
+}
+
+
+@bp.url_value_preprocessor
+def _limit_body(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    limit = BODY_LIMITS.get(endpoint or "")
+    found = limit(values or {}) if limit is not None else None
+    if found is None:
+        return
+    max_bytes, refusal = found
+    request.max_content_length = max_bytes
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise refusal
+
+
+@bp.errorhandler(BodyTooLarge)
+def _body_too_large(error: BodyTooLarge) -> ResponseReturnValue:
+    """The upload row with the message for htmx (as a refused file would get), JSON for
+    the parts of resumable uploads; a plain form the one answer (flash, 303 back)."""
+    values = request.view_args or {}
+    if request.endpoint == "nominations.chunk_part":
+        return jsonify(error=str(error.message), code=error.code), error.status
+    if is_htmx():
+        nomination = _visible(values.get("nomination_id"))
+        requirement = db.session.get(DocumentRequirement, values.get("requirement_id") or 0)
+        if nomination is not None and requirement is not None:
+            return _row(nomination, requirement, error=str(error.message),
+                        status=error.status)
+    return handle_portal_error(error)
+
+
 @bp.route("/nominations/<int:nomination_id>/documents/<int:requirement_id>")
 @viewer_required
 def document_row(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
@@ -86,8 +176,11 @@ def upload(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
     back_to(_row_url(nomination, requirement))
-    file = request.files.get("file")
     try:
+        try:
+            file = request.files.get("file")
+        except RequestEntityTooLarge as e:  # no Content-Length, cut off at the limit
+            raise uploads.too_big(requirement) from e
         uploads.upload(nomination, requirement, file.stream if file else None,
                        file.filename if file else None, current_user,
                        expires_on=parse_date(request.form.get("expires_on")),
@@ -132,7 +225,9 @@ def download_document(nomination_id: int, requirement_id: int) -> ResponseReturn
 def _chunked(nomination: Nomination, upload_id: int) -> ChunkedDocumentUpload:
     link = uploads.find_chunked(nomination, upload_id)
     if link is None:
-        abort(404)
+        # Finished, replaced by a newer start for the same document, or swept (404, with
+        # a message the script shows).
+        raise uploads.UploadError(UPLOAD_GONE, status=404, code="gone")
     return link
 
 
@@ -174,7 +269,10 @@ def chunk_start(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
 @nominator_required
 def chunk_status(nomination_id: int, upload_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
-    link = _chunked(nomination, upload_id)
+    try:
+        link = _chunked(nomination, upload_id)
+    except uploads.UploadError as e:
+        return _json_error(e)
     return jsonify(_urls(nomination, link, uploads.describe(link)))
 
 
@@ -184,9 +282,13 @@ def chunk_part(nomination_id: int, upload_id: int, number: int) -> ResponseRetur
     nomination = load_nomination(nomination_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
-    link = _chunked(nomination, upload_id)
     try:
-        data = uploads.put_part(link, number, request.stream)
+        link = _chunked(nomination, upload_id)
+        try:
+            data = uploads.put_part(link, number, request.stream)
+        except RequestEntityTooLarge as e:  # no Content-Length, cut off at the part's size
+            raise uploads.UploadError(uploads.PART_TOO_BIG, status=413,
+                                      code="too_large") from e
     except uploads.UploadError as e:
         return _json_error(e)
     return jsonify(data)
@@ -198,7 +300,10 @@ def chunk_complete(nomination_id: int, upload_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
         return refusal
-    link = _chunked(nomination, upload_id)
+    try:
+        link = _chunked(nomination, upload_id)
+    except uploads.UploadError as e:
+        return _json_error(e)
     requirement = _requirement(nomination, link.requirement_id)
     try:
         uploads.complete_chunked(nomination, requirement, link, current_user,
@@ -216,6 +321,7 @@ def chunk_complete(nomination_id: int, upload_id: int) -> ResponseReturnValue:
 @nominator_required
 def chunk_abort(nomination_id: int, upload_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
-    link = _chunked(nomination, upload_id)
-    uploads.abort_chunked(link)
+    link = uploads.find_chunked(nomination, upload_id)
+    if link is not None:  # aborting what is gone already is done
+        uploads.abort_chunked(link)
     return "", 204

@@ -2,6 +2,13 @@
 
 Flags are stored on the nomination (`duplicate_flags`) when its identity changes, so
 lists show them without matching anything at read time.
+
+Who sees what (issue 12, point 8): staff see every flag. A nominator sees only matches
+inside their own institution (its other nominations, in this cycle or earlier ones);
+matches with other institutions' nominations and with the alumni records are for staff
+only, and nothing a nominator sees depends on them: not the flags box, not the
+eligibility rules of the checklist (`own_flags`), not the other nomination's "last
+changed" time when its stored flags are brought up to date.
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select, update
 
 from portal.accounts.models import User
 from portal.alumni.models import Alumnus
@@ -112,20 +119,27 @@ def refresh(nomination: Nomination) -> None:
     if affected:
         db.session.flush()
         for other in db.session.scalars(select(Nomination).where(Nomination.id.in_(affected))):
-            other.duplicate_flags = find(other)
+            # A statement of its own, keeping `updated_at`: the other nomination's
+            # institution must not see its nomination "changed" because someone else
+            # typed a name or passport number.
+            db.session.execute(
+                update(Nomination).where(Nomination.id == other.id)
+                .values(duplicate_flags=find(other), updated_at=Nomination.updated_at))
+
+
+def own_flags(flags: list[dict[str, Any]], institution_id: int | None,
+              ) -> list[dict[str, Any]]:
+    """The flags about the institution's own nominations (the only ones its nominators
+    may see or be affected by); alumni records and other institutions' nominations are
+    left out."""
+    return [f for f in flags
+            if institution_id is not None and f.get("institution_id") == institution_id]
 
 
 def visible_flags(flags: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
-    """What a viewer may read: a nominator learns that another institution nominated the
-    same person, never which one or under what reference."""
+    """What a viewer may read: staff every flag; a nominator only those about their own
+    institution's nominations (no notice that appears only when another institution or
+    the alumni records match)."""
     if user.is_staff:
         return flags
-    out = []
-    for flag in flags:
-        if "institution_id" in flag and flag["institution_id"] != user.institution_id:
-            out.append({"kind": flag["kind"], "match": flag["match"], "cycle": flag["cycle"],
-                        "other_institution": True,
-                        "participated": flag["kind"] == "prior_participant"})
-        else:
-            out.append(flag)
-    return out
+    return own_flags(flags, user.institution_id)

@@ -51,6 +51,9 @@ EVENT_LABELS: dict[str, LazyString] = {
     "consent_requested": _l("Consent requested"),
     "consent_granted": _l("Consent given by the candidate"),
     "consent_correction_requested": _l("The candidate asked for a correction"),
+    # A confirmed fact changed (the comment names which): it must be asked for again.
+    "endorsement_voided": _l("Endorsement no longer valid: confirmed details changed"),
+    "consent_voided": _l("Consent no longer valid: confirmed details changed"),
 }
 KIND_LABELS: dict[str, LazyString] = {**EVENT_LABELS, **MOVE_LABELS}
 
@@ -100,6 +103,14 @@ FIELD_LABELS: dict[str, LazyString] = {
     "preferred_hospital": _l("Preferred training hospital"),
     "motivation": _l("Motivation"),
 }
+
+
+def field_label(name: str) -> str:
+    """A field's label in the current language (the template filter `field_label`)."""
+    label = FIELD_LABELS.get(name)
+    return str(label) if label is not None else name
+
+
 ENGLISH_LEVELS: list[tuple[str, LazyString]] = [
     ("basic", _l("Basic")), ("intermediate", _l("Intermediate")),
     ("advanced", _l("Advanced")), ("fluent", _l("Fluent / native")),

@@ -14,6 +14,8 @@ from portal.accounts.models import Role, User, UserRole
 from portal.accounts.services import external_url
 from portal.cycles.models import Cycle
 from portal.extensions import db
+from portal.institutions.models import Institution
+from portal.nominations.labels import FIELD_LABELS
 from portal.nominations.lifecycle import NominationState
 from portal.nominations.models import Nomination, NominationDocument
 from portal.notify.services import queue_mail
@@ -68,4 +70,25 @@ def notify_answered(nomination: Nomination, kind: str, decision: str, comment: s
             subject=_l("Nomination %(ref)s: an answer arrived", ref=nomination.reference),
             language=user.language, nomination=nomination, kind=kind, decision=decision,
             comment=comment, name=user.name, link=workspace_link(nomination),
+        )
+
+
+def notify_candidate_of_changes(nomination: Nomination, addresses: list[str],
+                                fields: list[str]) -> None:
+    """The candidate hears that facts they confirmed (or were asked to confirm) changed:
+    which ones, never their new values (the address may no longer be the candidate's).
+    Each address once; empty ones are skipped."""
+    institution = db.session.get(Institution, nomination.institution_id)
+    cycle = db.session.get(Cycle, nomination.cycle_id)
+    seen: set[str] = set()
+    for address in addresses:
+        key = (address or "").strip().lower()
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        queue_mail(
+            key, "nomination_facts_changed",
+            subject=_l("Your nomination for the medical training program was changed"),
+            language=None, nomination=nomination, institution=institution, cycle=cycle,
+            fields=[FIELD_LABELS.get(f, f) for f in fields],
         )

@@ -178,8 +178,15 @@ class Confirmation(Model):
     """Endorsement by the head of the institution, or consent of the candidate.
 
     Given through a one-time link (portal.tokens), without an account; recorded with
-    time and IP. The latest row of each kind counts; a change to the nomination after it
-    does not undo it (the summary shown is stored in `snapshot`).
+    time and IP. The latest row of each kind counts, unless a change to one of the facts
+    it confirmed voided it (`voided_at`, with the fields that changed in
+    `voided_fields`; the row stays as history). The summary shown is stored in
+    `snapshot`; an answer to a link whose summary no longer matches is refused.
+
+    Where the request and the answer came from (network address, a keyed hash of the
+    browser session) is kept so staff can see when the nominator answered their own
+    link: a signal, not a verdict, deleted with the nomination's retention
+    (portal.intake.purge).
     """
 
     __tablename__ = "nomination_confirmations"
@@ -200,15 +207,35 @@ class Confirmation(Model):
     decided_ip: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_fields: Mapped[list[str] | None] = mapped_column(JSON)  # Nomination columns
+    requested_ip: Mapped[str | None] = mapped_column(String(64))
+    requested_session: Mapped[str | None] = mapped_column(String(64))
+    decided_session: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def same_address(self) -> bool:
+        """Answered from the network address the nominator asked from."""
+        return bool(self.requested_ip) and self.requested_ip == self.decided_ip
+
+    @property
+    def same_session(self) -> bool:
+        """Answered in the browser session the nominator asked from."""
+        return bool(self.requested_session) and self.requested_session == self.decided_session
 
 
 class ChunkedDocumentUpload(Model):
     """Which nomination and requirement a resumable upload (storage PendingUpload) is for.
 
-    Deleted with its PendingUpload (the storage sweep removes abandoned ones).
+    One per nomination and requirement: a new start replaces the earlier one. Deleted
+    with its PendingUpload (the storage sweep removes abandoned ones).
     """
 
     __tablename__ = "nomination_chunked_uploads"
+    # Ids are in the upload's URLs: SQLite must not give a replaced upload's id to the
+    # next one (a tab still sending parts of the old file would reach the new upload).
+    __table_args__ = (UniqueConstraint("nomination_id", "requirement_id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pending_id: Mapped[int] = mapped_column(

@@ -35,6 +35,7 @@ from portal.nominations.forms import (
 )
 from portal.nominations.labels import FIELD_LABELS, KIND_LABELS, SECTION_TITLES, STATE_LABELS
 from portal.nominations.models import Nomination
+from portal.nominations.origin import request_origin
 from portal.nominations.uploads import accept_attr, accepted_label, chunk_threshold
 from portal.web import back_to, is_htmx, page_or_partial, see_other
 
@@ -202,7 +203,7 @@ def request_confirmation(nomination_id: int, kind: str) -> ResponseReturnValue:
         abort(404)
     nomination = load_nomination(nomination_id)
     back_to(url_for("nominations.show", nomination_id=nomination_id))
-    confirmation = confirmations.request(nomination, kind, current_user)
+    confirmation = confirmations.request(nomination, kind, current_user, request_origin())
     flash(_("A one-time link was sent to %(email)s.", email=confirmation.email), "success")
     if is_htmx():
         return page_or_partial("nominations/show.html", "nominations/_panel.html",

@@ -19,7 +19,7 @@ from portal.errors import Refused
 from portal.extensions import db
 from portal.institutions.models import Institution
 from portal.nominations import checklist as checklists
-from portal.nominations import duplicates, history
+from portal.nominations import confirmations, duplicates, history
 from portal.nominations.labels import FIELD_LABELS
 from portal.nominations.models import (
     EDITABLE_STATES,
@@ -86,20 +86,26 @@ def _clean(name: str, value: object) -> object:
 
 def update_fields(nomination: Nomination, values: dict[str, Any], actor: User | None,
                   ) -> list[str]:
-    """Save the given facts of a draft (only known fields); return the changed ones."""
+    """Save the given facts of a draft (only known fields); return the changed ones.
+
+    A change to a fact the head or the candidate confirmed voids that confirmation
+    (portal.nominations.confirmations.void_changed)."""
     if not nomination.editable:
         raise NominationError(_l("This nomination can no longer be changed."))
     changed = []
+    before: dict[str, Any] = {}
     for name, value in values.items():
         if name not in FIELD_LABELS:
             continue
         value = _clean(name, value)
         if getattr(nomination, name) != value:
+            before[name] = getattr(nomination, name)
             setattr(nomination, name, value)
             changed.append(name)
     if changed:
         if duplicates.IDENTITY_FIELDS & set(changed):
             duplicates.refresh(nomination)
+        confirmations.void_changed(nomination, changed, before, actor)
         refresh_completeness(nomination)
         record("nomination.edited", actor=actor, object_type="nomination",
                object_id=nomination.id, details={"fields": changed})

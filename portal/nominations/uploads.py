@@ -4,6 +4,13 @@ Every file is checked by content (portal.storage.checks) before a Blob row exist
 chunked upload keeps its state in the database (PendingUpload + ChunkedDocumentUpload)
 and its parts in the storage (S3 multipart on S3), so any server process can take the
 next part after an interruption.
+
+Limits (issue 12, points 5 and 6): a request body may be at most what its endpoint
+needs (`body_limit`: the requirement's limit plus the rest of the form; `part_bytes`:
+the part's exact size), refused with 413 from Content-Length before anything is read
+(portal.nominations.document_routes). One resumable upload is active per nomination and
+requirement: starting another file replaces (aborts) the earlier one; and a person has
+at most UPLOADS_UNFINISHED_MAX unfinished ones.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import IO, Any, BinaryIO, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import jobs
 from portal.accounts.models import User
@@ -78,6 +85,25 @@ def limit_bytes(requirement: DocumentRequirement) -> int:
     return requirement.max_size_mb * 1024 * 1024
 
 
+def body_limit(requirement: DocumentRequirement) -> int:
+    """The largest request a one-request upload for `requirement` may send: the file's
+    limit plus room for the rest of the form (UPLOAD_FORM_OVERHEAD_KB)."""
+    return limit_bytes(requirement) + int(current_app.config["UPLOAD_FORM_OVERHEAD_KB"]) * 1024
+
+
+def unfinished_max() -> int:
+    """Unfinished resumable uploads one person may have (UPLOADS_UNFINISHED_MAX)."""
+    return int(current_app.config["UPLOADS_UNFINISHED_MAX"])
+
+
+def too_big(requirement: DocumentRequirement) -> FileTooBig:
+    """The refusal of a file over the requirement's limit, with the limit in it."""
+    return FileTooBig(FileTooLarge(limit_bytes(requirement)).message, code="too_large")
+
+
+PART_TOO_BIG = _l("This part is larger than announced.")
+
+
 def accepted_label(requirement: DocumentRequirement) -> str:
     return ", ".join(KINDS[k].short for k in KINDS if k in requirement.accepted_types)
 
@@ -119,6 +145,12 @@ def _drop_reviewer_copy(document: NominationDocument) -> None:
     if copy is not None:
         db.session.delete(copy)
         jobs.enqueue("portal.nominations.uploads.delete_stored", copy.key)
+
+
+def abort_stored(key: str, upload_id: str) -> None:
+    """Job: abort a replaced resumable upload after the commit (the sweep catches any
+    failure)."""
+    get_storage().abort_multipart(key, upload_id)
 
 
 def attach(nomination: Nomination, requirement: DocumentRequirement, blob: Blob,
@@ -207,6 +239,15 @@ def part_count(upload: PendingUpload) -> int:
     return max(1, math.ceil(upload.total_size / upload.part_size))
 
 
+def part_bytes(upload: PendingUpload, number: int) -> int | None:
+    """The exact size of part `number`, or None when the file has no such part."""
+    count = part_count(upload)
+    if not 1 <= number <= count:
+        return None
+    return upload.part_size if number < count else \
+        upload.total_size - upload.part_size * (count - 1)
+
+
 def describe(link: ChunkedDocumentUpload) -> dict[str, Any]:
     """What a browser needs to go on: which parts the server has."""
     pending = link.pending
@@ -221,25 +262,52 @@ def find_chunked(nomination: Nomination, upload_id: int) -> ChunkedDocumentUploa
         ChunkedDocumentUpload.nomination_id == nomination.id)).first()
 
 
+def _unfinished_of(actor: User) -> int:
+    """The person's unfinished resumable uploads, counted under their row's lock
+    (PostgreSQL; SQLite writers are serialized already) so two starts at once cannot
+    both pass the cap."""
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    return db.session.scalar(select(func.count(PendingUpload.id)).where(
+        PendingUpload.created_by_id == actor.id)) or 0
+
+
 def start_chunked(nomination: Nomination, requirement: DocumentRequirement, *, filename: str,
                   size: int, fingerprint: str, actor: User | None) -> ChunkedDocumentUpload:
-    """Begin (or find again, by the file's fingerprint) a resumable upload."""
+    """Begin a resumable upload, or find the active one again by the file's fingerprint.
+
+    One upload is active per nomination and requirement: starting another file replaces
+    the earlier one (its parts are dropped after the commit). Refused when the person
+    has UPLOADS_UNFINISHED_MAX unfinished uploads already.
+    """
     _ensure_editable(nomination)
     if size <= 0:
         raise UploadError(_l("The file is empty."))
     if size > limit_bytes(requirement):
-        raise FileTooBig(FileTooLarge(limit_bytes(requirement)).message)
+        raise too_big(requirement)
     fingerprint = (fingerprint or "")[:200]
-    if fingerprint:
-        existing = db.session.scalars(
-            select(ChunkedDocumentUpload).join(PendingUpload)
-            .where(ChunkedDocumentUpload.nomination_id == nomination.id,
-                   ChunkedDocumentUpload.requirement_id == requirement.id,
-                   ChunkedDocumentUpload.fingerprint == fingerprint,
-                   PendingUpload.total_size == size)
-            .order_by(ChunkedDocumentUpload.id.desc())).first()
-        if existing is not None:
+    # Starts for one nomination take turns (the row lock), so two tabs cannot both make
+    # "the" active upload of a requirement (a UNIQUE constraint holds it too).
+    db.session.execute(select(Nomination.id).where(Nomination.id == nomination.id)
+                       .with_for_update())
+    existing = db.session.scalars(
+        select(ChunkedDocumentUpload).where(
+            ChunkedDocumentUpload.nomination_id == nomination.id,
+            ChunkedDocumentUpload.requirement_id == requirement.id)).first()
+    if existing is not None:
+        if fingerprint and existing.fingerprint == fingerprint \
+                and existing.pending.total_size == size:
             return existing
+        replaced = existing.pending
+        jobs.enqueue("portal.nominations.uploads.abort_stored", replaced.key,
+                     replaced.upload_id)
+        db.session.delete(replaced)  # its link row goes with it (ON DELETE CASCADE)
+        db.session.flush()
+        db.session.expunge(existing)
+    if actor is not None and _unfinished_of(actor) >= unfinished_max():
+        raise UploadError(_l(
+            "You have %(n)d unfinished uploads, the most allowed. Finish one of them, or "
+            "upload this file again later: unfinished uploads are removed after a day.",
+            n=unfinished_max()), code="too_many")
     key = new_key()
     upload_id = get_storage().start_multipart(key, "application/octet-stream")
     pending = PendingUpload(
@@ -260,14 +328,13 @@ def put_part(link: ChunkedDocumentUpload, number: int, stream: IO[bytes]) -> dic
     simply sent again; its size must be exact, so a cut-off part is never kept."""
     pending = link.pending
     count = part_count(pending)
-    if not 1 <= number <= count:
+    expected = part_bytes(pending, number)
+    if expected is None:
         raise UploadError(_l("This part does not belong to the file."), status=400)
-    expected = pending.part_size if number < count else \
-        pending.total_size - pending.part_size * (count - 1)
     try:
         spooled = spool_limited(cast(BinaryIO, stream), expected)
     except FileTooLarge as e:
-        raise UploadError(_l("This part is larger than announced."), status=400) from e
+        raise UploadError(PART_TOO_BIG, status=413, code="too_large") from e
     with spooled:
         spooled.seek(0, 2)
         if spooled.tell() != expected:

@@ -30,7 +30,7 @@ from portal.nominations.deadlines import deadline_message, window_allows
 from portal.nominations.labels import FIELD_LABELS
 from portal.nominations.lifecycle import COUNTED_STATES, NOMINATION
 from portal.nominations.mails import notify_returned, send_receipt
-from portal.nominations.models import Nomination, NominationEvent, ReturnNote
+from portal.nominations.models import Confirmation, Nomination, NominationEvent, ReturnNote
 
 
 class WorkflowError(Refused):
@@ -129,11 +129,23 @@ def blocking_reasons(nomination: Nomination, cycle: Cycle) -> list[Any]:
     reasons.extend(checklist.problems)
     status = confirmations.status(nomination)
     if cycle.endorsement_required and not status.endorsed:
-        reasons.append(_l("The head of your institution has not endorsed this nomination "
-                          "yet."))
+        reasons.append(_voided(status.endorsement, _l(
+            "The endorsement must be asked for again: %(fields)s changed after the head of "
+            "your institution was asked.")) or _l(
+            "The head of your institution has not endorsed this nomination yet."))
     if not status.consented:
-        reasons.append(_l("The candidate has not given consent yet."))
+        reasons.append(_voided(status.consent, _l(
+            "The candidate's consent must be asked for again: %(fields)s changed after the "
+            "candidate was asked.")) or _l("The candidate has not given consent yet."))
     return reasons
+
+
+def _voided(confirmation: Confirmation | None, text: LazyString) -> LazyString | None:
+    """Why a voided confirmation does not count (`text` names the fields), else None."""
+    if confirmation is None or confirmation.voided_at is None:
+        return None
+    fields = list(confirmation.voided_fields or [])
+    return LazyString(lambda: str(text) % {"fields": confirmations.field_list(fields)})
 
 
 def submit(nomination: Nomination, actor: User | None) -> None:

@@ -53,17 +53,23 @@ KINDS = {
 _LONG_NAMES = {"pdf": _l("PDF document"), "jpeg": _l("JPEG image"), "png": _l("PNG image")}
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG"}
 
-# Keys and name values that make a PDF do something when opened or clicked: scripts,
-# actions, launching programs, attachments, Flash/3D media and XFA forms. /OpenAction is
-# judged by its value (see _opens_a_page): office programs and PDF libraries write one
-# that only shows page 1 at a zoom, and refusing those bounced ordinary files.
+# What makes a PDF do something by itself, or reach outside the file:
+# - keys: scripts, additional actions (/AA: on opening, closing, printing the document,
+#   showing a page, the pointer over an annotation, a field getting the focus... all run
+#   without a click), launching programs, attachments, Flash/3D media and XFA forms;
+# - action types refused wherever they are, even behind a click: Launch, GoToR (another
+#   file, e.g. on a Windows share, which hands over the reader's login hash), GoToE,
+#   JavaScript, SubmitForm, ImportData, plus media and attachments.
+# /OpenAction is judged by its value (see _opens_a_page): office programs and PDF
+# libraries write one that only shows page 1 at a zoom, and refusing those bounced
+# ordinary files. Links a person clicks (/URI, mailto) and plain form fields stay allowed.
 ACTIVE_KEYS = frozenset({
     "/JS", "/JavaScript", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile",
     "/RichMedia", "/XFA",
 })
 ACTIVE_VALUES = frozenset({
-    "/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/GoToE", "/ImportData",
-    "/SubmitForm",
+    "/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/GoToR", "/GoToE",
+    "/ImportData", "/SubmitForm",
 })
 _ACTIVE_NAMES = ACTIVE_KEYS | ACTIVE_VALUES
 
@@ -232,12 +238,25 @@ def _refuse_active(name: str) -> NoReturn:
     raise FileRejected(_PDF_ACTIVE)
 
 
+def _stored_objects(reader: PdfReader) -> list[IndirectObject]:
+    """Every object the cross-reference data lists, those inside compressed object
+    streams included, whether or not anything points to them (a repairing reader may
+    still find an object the page tree does not reach)."""
+    refs = [IndirectObject(number, generation, reader)
+            for generation, numbers in reader.xref.items() for number in numbers]
+    refs.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+    if len(refs) > MAX_PDF_OBJECTS:
+        raise ValueError("too many objects")
+    return refs
+
+
 def find_active_content(reader: PdfReader) -> str | None:
-    """Walk every object reachable from the trailer; return the first active name found.
+    """Walk every object reachable from the trailer, then every other stored object
+    (object streams included); return the first active name found.
 
     Iterative with a visited set, so reference cycles and deep nesting cannot recurse.
     """
-    stack: list[object] = [reader.trailer]
+    stack: list[object] = [*reversed(_stored_objects(reader)), reader.trailer]
     seen: set[tuple[int, int]] = set()
     while stack:
         obj = stack.pop()
@@ -271,14 +290,34 @@ def find_active_content(reader: PdfReader) -> str | None:
 
 def _opens_a_page(action: object) -> bool:
     """True for an /OpenAction that only goes to a place in the document: an explicit
-    destination [page /Fit ...], a named one, or a /GoTo action. Anything else (a
-    script, a web address, a form submission...) counts as active. What a /GoTo chains
-    to through /Next is walked like every other object."""
+    destination [page /Fit ...], a named one, or a /GoTo action whose /Next chain (one
+    action or an array of them, followed to its end) holds nothing but /GoTo actions.
+    Anything else runs by itself when the file is opened (a script, a web address,
+    printing, another file...) and counts as active."""
     if isinstance(action, IndirectObject):
         action = action.get_object()
     if isinstance(action, ArrayObject | NameObject | TextStringObject | ByteStringObject):
         return True
-    return isinstance(action, DictionaryObject) and action.get("/S") == "/GoTo"
+    pending: list[object] = [action]
+    seen: set[tuple[int, int]] = set()
+    while pending:
+        step = pending.pop()
+        if isinstance(step, IndirectObject):
+            ref = (step.idnum, step.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            step = step.get_object()
+        if not isinstance(step, DictionaryObject) or step.get("/S") != "/GoTo":
+            return False
+        following = step.raw_get("/Next") if "/Next" in step else None  # unresolved
+        if isinstance(following, ArrayObject):
+            pending.extend(following)
+        elif following is not None:
+            pending.append(following)
+        if len(seen) > MAX_PDF_OBJECTS:
+            return False
+    return True
 
 
 # A name token, or the keyword that starts stream data (skipped: compressed bytes would

@@ -39,18 +39,21 @@ def build(world, factory) -> None:  # noqa: ANN001, ARG001
     world.nom_to_withdraw = make_nomination(cycle, a, user=world.nominator,
                                             state=NominationState.SUBMITTED)
     # Resumable uploads in three stages: one to ask about, one for a (5-byte) part, one
-    # complete and waiting to be finished, one to abandon.
-    draft, req = world.nom_draft, world.nom_requirement
+    # complete and waiting to be finished, one to abandon. One is active per document
+    # (issue 12, point 6), so each is for another requirement than nom_requirement's, which
+    # the chunk_start rule uses.
+    draft = world.nom_draft
+    cv, passport, health, photo = cycle.requirements[1:5]
     world.nom_upload_status = uploads.start_chunked(
-        draft, req, filename="a.pdf", size=9_000_000, fingerprint="status", actor=None)
+        draft, passport, filename="a.pdf", size=9_000_000, fingerprint="status", actor=None)
     world.nom_upload_part = uploads.start_chunked(
-        draft, req, filename="b.pdf", size=5, fingerprint="part", actor=None)
+        draft, health, filename="b.pdf", size=5, fingerprint="part", actor=None)
     data = pdf_bytes()
     world.nom_upload_complete = uploads.start_chunked(
-        draft, req, filename="c.pdf", size=len(data), fingerprint="complete", actor=None)
+        draft, cv, filename="c.pdf", size=len(data), fingerprint="complete", actor=None)
     uploads.put_part(world.nom_upload_complete, 1, io.BytesIO(data))
     world.nom_upload_abort = uploads.start_chunked(
-        draft, req, filename="d.pdf", size=9_000_000, fingerprint="abort", actor=None)
+        draft, photo, filename="d.jpg", size=500_000, fingerprint="abort", actor=None)
     # One-time links (the secret is what the head or candidate gets by e-mail).
     world.nom_links = {}
     for kind, email in (("endorsement", a.head_email), ("consent", "candidate@a.test")):

@@ -44,12 +44,55 @@ def test_pdf_with_active_content_is_refused(samples, maker):
     assert "scripts, automatic actions or embedded files" in str(err.value)
 
 
+# Issue 12, point 7: every action that runs by itself (an open action and what it chains
+# to through /Next, /AA on the document, pages, annotations and fields), and Launch,
+# GoToR, GoToE, JavaScript, SubmitForm and ImportData anywhere, inside object streams too.
+RUNS_BY_ITSELF = [
+    "pdf_open_goto_then_uri", "pdf_open_goto_then_print", "pdf_open_gotor_unc",
+    "pdf_open_named_print", "pdf_catalog_aa", "pdf_page_aa", "pdf_annotation_aa",
+    "pdf_form_field_aa", "pdf_objstm_open_action",
+]
+REFUSED_ANYWHERE = [
+    "pdf_link_gotor_unc", "pdf_link_gotoe", "pdf_link_submitform", "pdf_link_importdata",
+    "pdf_link_then_launch", "pdf_objstm_hidden_launch",
+]
+
+
+@pytest.mark.parametrize("maker", RUNS_BY_ITSELF + REFUSED_ANYWHERE)
+def test_pdf_actions_that_run_by_themselves_or_reach_outside_are_refused(samples, maker):
+    with pytest.raises(FileRejected) as err:
+        check(getattr(samples, maker)(), {"pdf"})
+    assert "scripts, automatic actions or embedded files" in str(err.value)
+
+
+@pytest.mark.parametrize("maker", [
+    "pdf_web_and_mail_links", "pdf_fillable_form", "pdf_objstm_plain", "pdf_open_at_page",
+])
+def test_pdf_links_to_click_and_fillable_fields_are_accepted(samples, maker):
+    data = getattr(samples, maker)()
+    checked = check(data, {"pdf"})
+    assert checked.kind == "pdf" and checked.fileobj.read() == data
+
+
+def test_actions_inside_object_streams_are_found_by_the_object_walk(samples):
+    # Compressed: the raw scan cannot see them; only the walk over every stored object
+    # (object streams included, referenced or not) finds them.
+    for maker, expected in [("pdf_objstm_open_action", "/OpenAction"),
+                            ("pdf_objstm_hidden_launch", "/Launch")]:
+        data = getattr(samples, maker)()
+        assert b"/Launch" not in data and b"/URI" not in data
+        assert scan_raw_names(io.BytesIO(data)) is None
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        assert reader.xref_objStm  # the builder really used an object stream
+        assert find_active_content(reader) == expected, maker
+
+
 def test_object_walk_finds_what_raw_bytes_may_hide(samples):
     # The walk sees parsed (unescaped, decompressed) names, independently of the raw scan.
     for maker, expected in [
         ("pdf_js", {"/JavaScript", "/JS"}),
         ("pdf_open_uri", {"/OpenAction"}),
-        ("pdf_open_goto_then_script", {"/JavaScript", "/JS"}),
+        ("pdf_open_goto_then_script", {"/JavaScript", "/JS", "/OpenAction"}),
         ("pdf_attachment", {"/EmbeddedFiles", "/EmbeddedFile"}),
         ("pdf_launch", {"/Launch"}),
     ]:
