@@ -107,15 +107,16 @@ def describe(keys: Iterable[str], requirements: Iterable[DocumentRequirement],
             out.append(FIELD_LABELS[name])
         elif kind == "document" and name in labels:
             out.append(labels[name])
-    return out
+    # Keys none of which reviewers may read (a hidden fact changed): say that it changed.
+    return out or ([_l("the dossier was resubmitted")] if keys else [])
 
 
 def _link() -> str:
     if has_request_context():
-        return external_url("main.dashboard")
+        return external_url("review.queue")
     base = current_app.config["BASE_URL"].rstrip("/")
     with current_app.test_request_context("/", base_url=base, method="POST"):
-        return external_url("main.dashboard")
+        return external_url("review.queue")
 
 
 def on_nomination_moved(nomination: Nomination, move: str, actor: User | None) -> None:

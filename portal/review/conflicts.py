@@ -60,6 +60,7 @@ from portal.review.models import (
     ConflictKind,
     ConflictSource,
     ConflictStatus,
+    EndedBy,
     PoolMember,
     Review,
     ReviewStatus,
@@ -220,7 +221,7 @@ def take_effect(conflicts: Sequence[Conflict], actor: User | None) -> Effect:
         db.session.execute(
             update(Assignment).where(Assignment.id.in_(ids),
                                      Assignment.status.in_(ASSIGNMENT.sources("remove")))
-            .values(status=AssignmentStatus.REMOVED, ended_at=now,
+            .values(status=AssignmentStatus.REMOVED, ended_at=now, ended_by=EndedBy.SYSTEM,
                     removed_by_conflict_id=conflict_id)
             .execution_options(synchronize_session="fetch"))
         excluded += rowcount(db.session.execute(
@@ -253,6 +254,7 @@ def _give_back(conflict: Conflict, actor: User) -> int:
         ASSIGNMENT.check(assignment.status, "reassign", (STAFF,))
         assignment.status = AssignmentStatus.ACTIVE
         assignment.ended_at = None
+        assignment.ended_by = ""
         assignment.removed_by_conflict_id = None
         back.append(assignment.id)
     if back:

@@ -24,16 +24,11 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.nominations.models import Nomination
 from portal.review import blind, policy
-from portal.review.models import Criterion, Recommendation, Review, ReviewSetup, ReviewStatus
+from portal.review.models import Criterion, Review, ReviewSetup, ReviewStatus
+from portal.review.reviewer_labels import RECOMMENDATION_LABELS
 
 FORMATS = ("csv", "xlsx")
 
-RECOMMENDATION_LABELS: dict[str, LazyString] = {
-    Recommendation.STRONG_YES: _l("Strongly recommend"),
-    Recommendation.YES: _l("Recommend"),
-    Recommendation.BORDERLINE: _l("Borderline"),
-    Recommendation.NO: _l("Do not recommend"),
-}
 STATUS_LABELS: dict[str, LazyString] = {
     ReviewStatus.DRAFT: _l("Draft"),
     ReviewStatus.SUBMITTED: _l("Submitted"),

@@ -226,10 +226,10 @@ def reminder_days() -> list[int]:
 def _link() -> str:
     """The reviewer's dashboard (their queue), also from the tick (no request there)."""
     if has_request_context():
-        return external_url("main.dashboard")
+        return external_url("review.queue")
     base = current_app.config["BASE_URL"].rstrip("/")
     with current_app.test_request_context("/", base_url=base, method="POST"):
-        return external_url("main.dashboard")
+        return external_url("review.queue")
 
 
 def _mail(cycle: Cycle, setup: ReviewSetup | None, user: User, left: int, submitted: int,

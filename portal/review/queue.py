@@ -10,22 +10,20 @@ order). A constant number of queries whatever the size of the queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, case, func, select
 
 from portal.accounts.models import User
-from portal.cycles.models import Cycle, DocumentRequirement, Specialty
+from portal.cycles.models import Cycle, Specialty
 from portal.errors import NotYours
 from portal.extensions import db
 from portal.listing import ListFilters, Page, choice, page_of, parse_int
 from portal.nominations.dashboard import Countdown, countdown
-from portal.nominations.labels import FIELD_LABELS
 from portal.nominations.models import Nomination
-from portal.review import discussion, policy
+from portal.review import changes, discussion, policy
 from portal.review.blind import candidate_label
 from portal.review.lifecycle import ReviewState
 from portal.review.models import (
@@ -84,23 +82,6 @@ class Progress:
     assigned: int = 0
     started: int = 0  # a draft or submitted review
     submitted: int = 0
-
-
-def describe_changes(keys: Iterable[str], requirements: Iterable[DocumentRequirement]
-                     ) -> list[str]:
-    """What "changed since your review" lists: Assignment.changed_since_review holds
-    "field:<name>" and "document:<requirement code>" keys (or "resubmitted"), which read
-    as the nominations' field labels and the requirements' labels. (Part A's
-    review.changes.describe says the same; one of the two goes at the merge.)"""
-    labels = {r.code: r.label for r in requirements}
-    out: list[str] = []
-    for key in keys:
-        kind, _sep, name = key.partition(":")
-        if kind == "field" and name in FIELD_LABELS:
-            out.append(str(FIELD_LABELS[name]))
-        elif kind == "document" and name in labels:
-            out.append(labels[name])
-    return out or ([_("the dossier was resubmitted")] if keys else [])
 
 
 @dataclass(frozen=True)
@@ -234,7 +215,7 @@ def queue(user: User, filters: QueueFilters) -> Queue:
                        label=candidate_label(n, pool.setup),
                        specialty=names.get(n.specialty_id or 0, ""),
                        unread=unread.get(n.id, 0),
-                       changes=describe_changes(a.changed_since_review or [],
+                       changes=changes.describe(a.changed_since_review or [],
                                                 pool.cycle.requirements))
              for a, n, r in rows.items]
     result.page = Page(items=items, page=rows.page, per_page=rows.per_page,

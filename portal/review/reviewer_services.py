@@ -18,24 +18,23 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Role, User, UserRole
 from portal.accounts.services import external_url
 from portal.audit.services import record
+from portal.cycles.models import Cycle
 from portal.db import rowcount, utcnow
 from portal.errors import Conflict, NotYours, Refused
 from portal.extensions import db
-from portal.lifecycle import SYSTEM
 from portal.nominations.models import Nomination
 from portal.notify.services import queue_mail
+from portal.review import conflicts
 from portal.review.lifecycle import ASSIGNMENT
 from portal.review.models import (
     Assignment,
-    AssignmentStatus,
     ConflictKind,
     ConflictSource,
-    ConflictStatus,
+    EndedBy,
     PoolMember,
     Review,
     ReviewSetup,
@@ -164,7 +163,8 @@ def decline(user: User, assignment: Assignment, nomination: Nomination, reason: 
         raise ReviewerError(_l("You have submitted your review of this dossier. If you should "
                                "no longer review it, please write to program staff."))
     _end(assignment, "decline", actor_roles(user, assignment),
-         {"declined_reason": reason, "ended_at": now or utcnow()})
+         {"declined_reason": reason, "ended_at": now or utcnow(),
+          "ended_by": EndedBy.REVIEWER})
     record("review.assignment_declined", actor=user, object_type="review_assignment",
            object_id=assignment.id,
            details={"nomination_id": nomination.id, "reason": reason})
@@ -175,35 +175,6 @@ def decline(user: User, assignment: Assignment, nomination: Nomination, reason: 
 
 # -- a conflict declared on a dossier -----------------------------------------------------
 
-def _conflict_row(user: User, nomination: Nomination, kind: str, note: str
-                  ) -> ConflictRow:
-    """The reviewer's conflict with this nomination: new, or a dismissed one raised again
-    (the reviewer knows best), or the one already active."""
-    target = f"nomination:{nomination.id}"
-    query = select(ConflictRow).where(
-        ConflictRow.cycle_id == nomination.cycle_id, ConflictRow.reviewer_id == user.id,
-        ConflictRow.target == target, ConflictRow.reason_code == "")
-    found = db.session.scalar(query)
-    if found is None:
-        try:
-            with db.session.begin_nested():
-                found = ConflictRow(cycle_id=nomination.cycle_id, reviewer_id=user.id,
-                                    nomination_id=nomination.id, target=target, kind=kind,
-                                    note=note, source=ConflictSource.DOSSIER,
-                                    status=ConflictStatus.ACTIVE, reason_code="",
-                                    created_by_id=user.id)
-                db.session.add(found)
-            return found
-        except IntegrityError:  # declared at the same moment in another tab
-            found = db.session.scalar(query)
-            assert found is not None
-    found.kind, found.note = kind, note
-    found.source = ConflictSource.DOSSIER
-    found.status = ConflictStatus.ACTIVE
-    found.decided_at = found.decided_by_id = None
-    return found
-
-
 def declare_conflict(user: User, assignment: Assignment, nomination: Nomination, kind: str,
                      note: str, now: datetime | None = None) -> ConflictRow:
     """The reviewer has a conflict of interest with this dossier: it leaves their queue
@@ -213,20 +184,13 @@ def declare_conflict(user: User, assignment: Assignment, nomination: Nomination,
     note = (note or "").strip()
     if len(note) > REASON_MAX:
         raise ReviewerError(_l("At most %(n)d characters.", n=REASON_MAX))
-    now = now or utcnow()
-    conflict = _conflict_row(user, nomination, kind, note)
-    db.session.flush()
-    if assignment.status == AssignmentStatus.ACTIVE:
-        _end(assignment, "remove", frozenset({SYSTEM}), {"ended_at": now})
-    excluded = db.session.execute(
-        update(Review).where(Review.assignment_id == assignment.id,
-                             Review.status == ReviewStatus.SUBMITTED,
-                             Review.excluded_at.is_(None))
-        .values(excluded_at=now, excluded_reason="conflict declared by the reviewer"))
-    record("review.conflict_declared", actor=user, object_type="review_conflict",
-           object_id=conflict.id,
-           details={"nomination_id": nomination.id, "kind": kind, "note": note,
-                    "review_excluded": bool(rowcount(excluded))})
+    cycle = db.session.get(Cycle, nomination.cycle_id)
+    assert cycle is not None
+    # One way in for every conflict: it removes the assignment, excludes a submitted
+    # review and records who declared what (portal.review.conflicts).
+    conflict, _effect = conflicts.add_conflict(
+        cycle, user, conflicts.Target(nomination_id=nomination.id), kind=kind, note=note,
+        actor=user, source=ConflictSource.DOSSIER)
     _tell_staff("review_conflict_declared",
                 _l("Conflict of interest declared on nomination %(ref)s",
                    ref=nomination.reference),

@@ -28,7 +28,7 @@ from portal.audit.services import record
 from portal.cycles.models import Cycle
 from portal.errors import Refused
 from portal.extensions import db
-from portal.review.models import Criterion, Recommendation, Review, ReviewStatus
+from portal.review.models import Criterion, Review, ReviewStatus
 from portal.review.rubric_score import Scale, weighted_score
 from portal.review.setup import FIELDS as SETTING_FIELDS
 from portal.review.setup import ensure_setup, lock_setup, setup_of
@@ -39,14 +39,6 @@ WORDING_FIELDS = ("name", "description", "guidance", "position")
 SCALE_BOUNDS = (0, 100)  # a scale lies within 0..100 (1-5, 0-10, 0-100)
 MAX_WEIGHT = 100.0
 MAX_CRITERIA = 30
-
-RECOMMENDATION_LABELS = {
-    Recommendation.STRONG_YES: _l("Strongly recommend"),
-    Recommendation.YES: _l("Recommend"),
-    Recommendation.BORDERLINE: _l("Borderline"),
-    Recommendation.NO: _l("Do not recommend"),
-}
-
 
 class RubricError(Refused):
     """A refused change of the rubric; the message is shown to staff."""

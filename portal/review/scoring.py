@@ -22,7 +22,7 @@ draft autosaves are not (one row per pause in typing would bury the log).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,10 +35,12 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.cycles.models import Cycle
 from portal.db import rowcount, utcnow
 from portal.errors import Conflict, Refused
 from portal.extensions import db
 from portal.i18n import tokyo_dt
+from portal.review import rubric
 from portal.review.lifecycle import REVIEW, ReviewState
 from portal.review.models import (
     Assignment,
@@ -49,7 +51,9 @@ from portal.review.models import (
     ReviewStatus,
 )
 from portal.review.policy import actor_roles
-from portal.review.rubric_score import Scale, weighted_score
+from portal.review.rubric import criteria_of
+from portal.review.rubric_score import weighted_score
+from portal.review.setup import setup_of
 
 MAX_REVISION = 2**31 - 1  # PostgreSQL's INTEGER
 
@@ -78,15 +82,6 @@ class Saved:
     # A submission was asked for but refused: what is missing (the values were kept as a
     # draft). Empty when the save did what was asked.
     missing: dict[str, LazyString] = field(default_factory=dict)
-
-
-def setup_of(cycle_id: int) -> ReviewSetup | None:
-    return db.session.scalar(select(ReviewSetup).where(ReviewSetup.cycle_id == cycle_id))
-
-
-def criteria_of(cycle_id: int) -> list[Criterion]:
-    return list(db.session.scalars(select(Criterion).where(Criterion.cycle_id == cycle_id)
-                                   .order_by(Criterion.position, Criterion.id)))
 
 
 def review_of(assignment: Assignment) -> Review | None:
@@ -169,12 +164,6 @@ def as_json(review: Review | None) -> dict[str, Any]:
             "applicant_comment": values.applicant_comment}
 
 
-def _score(criteria: Sequence[Criterion], scores: Mapping[str, int]) -> float | None:
-    # Part A's rubric.score_of(review) computes the same from the same pure function.
-    return weighted_score([Scale(c.id, c.scale_min, c.scale_max, c.weight) for c in criteria],
-                          scores)
-
-
 def save(user: User, assignment: Assignment, values: ReviewInput, revision: int, *,
          submit: bool = False, now: datetime | None = None) -> Saved:
     """Save the reviewer's review of an assignment they may see (the caller found it
@@ -187,6 +176,12 @@ def save(user: User, assignment: Assignment, values: ReviewInput, revision: int,
     refusal = window_refusal(setup, now)
     if refusal is not None:
         raise ReviewError(refusal, code="closed")
+    if submit:
+        # The first submission locks the rubric (portal.review.rubric): take its lock
+        # before reading the criteria, so a change of scales cannot slip in between.
+        cycle = db.session.get(Cycle, assignment.cycle_id)
+        assert cycle is not None
+        rubric.lock_rubric(cycle)
     criteria = criteria_of(assignment.cycle_id)
     invalid = invalid_values(values, criteria)
     if invalid:
@@ -205,7 +200,8 @@ def save(user: User, assignment: Assignment, values: ReviewInput, revision: int,
     written: dict[str, Any] = {
         "status": move.target, "scores": scores, "recommendation": values.recommendation,
         "committee_comment": values.committee_comment,
-        "applicant_comment": values.applicant_comment, "score": _score(criteria, scores),
+        "applicant_comment": values.applicant_comment,
+        "score": weighted_score(rubric.scales_of(criteria), scores),
         "revision": revision, "updated_at": now,
     }
     if move.target == ReviewState.SUBMITTED and state != ReviewState.SUBMITTED:

@@ -17,9 +17,11 @@ from portal.i18n import timezone_choices
 from portal.jobs import register_periodic
 from portal.nominations.hooks import register_state_hook
 from portal.registry import register_nav, register_section
-from portal.review import bp, changes, progress, rubric, setup
+from portal.review import bp, changes, conflicts, progress, rubric, setup
+from portal.review.assignment import register_before_assignment
 from portal.review.blind import BLIND_EXPLAINED, BLIND_LABELS
 from portal.review.models import Criterion, Recommendation
+from portal.review.reviewer_labels import RECOMMENDATION_LABELS
 from portal.review.setup_forms import CopyRubricForm, CriterionForm, SettingsForm
 from portal.transaction import attempt
 from portal.web import back_to, page_or_partial, see_other
@@ -30,6 +32,8 @@ register_section(Role.STAFF, 30, "review/setup/_dashboard.html",
 register_periodic("review-reminders", "portal.review.progress.send_due")
 # The nominations workflow (a lower area) tells review when a dossier moves.
 register_state_hook(changes.on_nomination_moved)
+# Automatic conflicts are found again before every assignment run (portal.review.assignment).
+register_before_assignment(conflicts.refresh_automatic)
 
 
 def _cycle(cycle_id: int) -> Cycle:
@@ -107,7 +111,7 @@ def _rubric_page(cycle: Cycle, form: CriterionForm | None = None, status: int = 
         "review/setup/rubric.html", cycle=cycle, criteria=rubric.criteria_of(cycle.id),
         locked=rubric.is_locked(cycle.id), form=form or CriterionForm(formdata=None),
         copy_form=copy_form, can_copy=bool(earlier), error=error,
-        recommendations=[(r, rubric.RECOMMENDATION_LABELS[r]) for r in Recommendation],
+        recommendations=[(r, RECOMMENDATION_LABELS[r]) for r in Recommendation],
     ), status
 
 

@@ -20,18 +20,18 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from portal.accounts.models import User
-from portal.cycles.models import Cycle, DocumentRequirement
+from portal.cycles.models import Cycle
 from portal.extensions import db
 from portal.i18n import country_name
 from portal.institutions.models import Institution
 from portal.nominations.dashboard import Countdown, countdown
 from portal.nominations.labels import ENGLISH_LEVELS, SEXES
-from portal.nominations.models import DocumentState, Nomination, NominationDocument
-from portal.review import blind, discussion, policy, scoring
+from portal.nominations.models import Nomination
+from portal.review import blind, changes, discussion, documents, policy, scoring
+from portal.review.documents import ReviewerDocument
 from portal.review.models import Assignment, Criterion, OthersVisible, Review, ReviewSetup
-from portal.review.queue import Neighbours, QueueFilters, describe_changes, neighbours
+from portal.review.queue import Neighbours, QueueFilters, neighbours
 from portal.review.reviewer_labels import RECOMMENDATION_LABELS, REVIEW_STATE_LABELS
-from portal.storage.models import Blob
 from portal.threads import services as threads
 from portal.threads.services import ThreadView
 
@@ -43,25 +43,6 @@ CHOICE_LABELS: dict[str, dict[str, LazyString]] = {
 class ShownFact:
     label: LazyString
     text: str
-
-
-@dataclass(frozen=True)
-class ReviewerDocument:
-    """A document as reviewers see it: the requirement's name, never the uploaded one."""
-
-    id: int
-    name: str
-    label: str
-    content_type: str
-    size: int
-
-    @property
-    def is_pdf(self) -> bool:
-        return self.content_type == "application/pdf"
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
 
 
 @dataclass(frozen=True)
@@ -156,22 +137,6 @@ def shown_facts(nomination: Nomination, setup: ReviewSetup | None,
             for f in blind.reviewer_facts(nomination, setup)]
 
 
-def reviewer_documents(nomination: Nomination, setup: ReviewSetup | None
-                       ) -> list[ReviewerDocument]:
-    """The dossier's documents reviewers may see, named as blind.document_name says (one
-    query). Part D's review.documents.reviewer_documents replaces this at the merge."""
-    rows = db.session.execute(
-        select(NominationDocument, DocumentRequirement, Blob)
-        .join(DocumentRequirement, DocumentRequirement.id == NominationDocument.requirement_id)
-        .join(Blob, Blob.id == NominationDocument.blob_id)
-        .where(NominationDocument.nomination_id == nomination.id,
-               NominationDocument.state != DocumentState.PURGED, Blob.purged_at.is_(None))
-        .order_by(DocumentRequirement.position, DocumentRequirement.id)).all()
-    return [ReviewerDocument(d.id, blind.document_name(r, b.content_type), r.label,
-                             b.content_type, b.size)
-            for d, r, b in rows if blind.requirement_visible(r, setup)]
-
-
 def _others(user: User, assignment: Assignment, setup: ReviewSetup | None
             ) -> list[OtherReview]:
     reviews = list(db.session.scalars(policy.others_reviews(user, assignment, setup)
@@ -215,10 +180,10 @@ def load(user: User, assignment: Assignment, nomination: Nomination,
         next_revision=(review.revision if review is not None else 0) + 1,
         closed_note=scoring.window_refusal(setup),
         countdown=countdown(closes) if closes is not None else None,
-        documents=reviewer_documents(nomination, setup),
+        documents=documents.reviewer_documents(user, assignment),
         letter=letters.get(user.id, ""), neighbours=neighbours(user, assignment, filters),
         filters=filters,
-        changes=describe_changes(assignment.changed_since_review or [], cycle.requirements),
+        changes=changes.describe(assignment.changed_since_review or [], cycle.requirements),
         others_allowed=setup is None or setup.others_visible != OthersVisible.NEVER,
     )
     if workspace.submitted:

@@ -240,6 +240,19 @@ def make_nomination(cycle: Cycle, institution: Institution, *, user: Any = None,
     return nomination
 
 
+def confirm_again(nomination: Nomination) -> None:
+    """The head and the candidate confirm again (after a change of confirmed facts
+    voided their earlier answers): a new granted row of each kind."""
+    institution = db.session.get(Institution, nomination.institution_id)
+    assert institution is not None
+    for kind, email in (("endorsement", institution.head_email),
+                        ("consent", nomination.email)):
+        db.session.add(Confirmation(nomination_id=nomination.id, kind=kind, email=email,
+                                    decision="granted", decided_at=utcnow(),
+                                    decided_ip="127.0.0.1"))
+    db.session.flush()
+
+
 MANY_STATES = [NominationState.SUBMITTED, NominationState.DRAFT,
                NominationState.UNDER_REVIEW, NominationState.RETURNED]
 

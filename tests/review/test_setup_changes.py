@@ -16,7 +16,7 @@ from portal.notify.models import OutboxMessage
 from portal.review import changes, policy
 from portal.review.models import Assignment, AssignmentStatus
 from tests.factories import Factory
-from tests.nominations.factories import pdf_bytes, requirement, store_blob
+from tests.nominations.factories import confirm_again, pdf_bytes, requirement, store_blob
 from tests.review.factories import BLIND_ALL, make_review_cycle
 
 
@@ -46,6 +46,7 @@ def test_returned_then_resubmitted_during_a_blind_review(app_ctx: Flask,
         expires = cycle.training_ends_on + timedelta(days=400) if code == "passport" else None
         uploads.attach(nomination, requirement(cycle, code), blob, nominator,
                        expires_on=expires)
+    confirm_again(nomination)  # the name and the position changed: asked again
     with app_ctx.test_request_context("/", method="POST"):
         workflow.submit(nomination, nominator)
     db.session.commit()
