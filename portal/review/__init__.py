@@ -7,7 +7,10 @@ Every reviewer-facing page starts from portal.review.policy.assignments_visible_
 
 from flask import Blueprint
 
+from portal.registry import register_demo_loader
+
 bp = Blueprint("review", __name__)
+register_demo_loader("portal.review.demo.load")
 
 # View modules, imported by create_app() once every area's services exist. Each module
 # registers its own navigation links and dashboard sections (portal.registry).
