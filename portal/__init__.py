@@ -28,7 +28,7 @@ from portal.errors import PortalError
 from portal.jobs import scheduler
 from portal.registry import nav_for
 from portal.transaction import PortalFlask
-from portal.web import handle_portal_error
+from portal.web import IdConverter, handle_portal_error
 from portal.wsgi_input import BufferedInput
 
 AREAS = [
@@ -84,6 +84,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    # Before any route exists: every `<int:...>` of every area is bounded (portal.web).
+    app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
     _register_areas(app)
     _register_errors(app)

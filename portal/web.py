@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, g, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from htmx_flask import request
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from portal.errors import PortalError
+from portal.listing import MAX_ID
 from portal.security import is_safe_next
+
+
+class IdConverter(IntegerConverter):
+    """The portal's `<int:...>`: a whole number from 0 to 2^31-1, what both databases
+    store in an INTEGER column. Anything else in the path (a huge or a negative number)
+    matches no route, so the answer is 404 before any query runs."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = None, signed: bool = False) -> None:  # noqa: A002
+        high = MAX_ID if max is None else builtins.min(max, MAX_ID)
+        super().__init__(map, fixed_digits=fixed_digits, min=0 if min is None else min,
+                         max=high, signed=signed)
 
 
 def is_htmx() -> bool:

@@ -13,6 +13,7 @@ from portal.alumni.forms import AlumnusForm, ConfirmForm, MergeForm
 from portal.alumni.models import Alumnus
 from portal.alumni.services import Filters
 from portal.extensions import db
+from portal.listing import parse_int
 from portal.web import back_to, page_or_partial, see_other
 
 
@@ -62,9 +63,10 @@ def staff_merge(alumnus_id: int) -> ResponseReturnValue:
     """Merge record `other_id` into this one: GET compares the two, POST merges."""
     target = db.get_or_404(Alumnus, alumnus_id)
     form = MergeForm(formdata=request.values)
-    if not form.other_id.data:
+    other_id = parse_int(request.values.get("other_id"))  # a record number, or no such record
+    if other_id is None:
         abort(404)
-    source = db.get_or_404(Alumnus, form.other_id.data)
+    source = db.get_or_404(Alumnus, other_id)
     if request.method == "POST":
         back_to(url_for("alumni.staff_edit", alumnus_id=target.id))
         services.merge(source, target, current_account())

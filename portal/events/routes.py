@@ -27,6 +27,7 @@ from portal.events.codes import pass_qr
 from portal.events.forms import ActionForm, FeedbackForm
 from portal.events.links import ALUMNUS_ENDPOINTS, GUEST_ENDPOINTS
 from portal.events.viewer import Viewer
+from portal.listing import int_param
 from portal.storage.handout import blob_item, send_generated, send_item
 from portal.web import back_to, page_or_partial
 
@@ -191,7 +192,8 @@ def feedback(seen: Viewer) -> ResponseReturnValue:
     form = FeedbackForm()
     back_to(seen.page_url)
     if request.method == "POST" and (done is not None or form.validate_on_submit()):
-        viewer.give_feedback(seen, int(form.rating.data or 0), form.comment.data or "")
+        rating = int_param(request.form, "rating", low=1, high=5) or 0
+        viewer.give_feedback(seen, rating, form.comment.data or "")
         flash(_("Thank you for your feedback."), "success")
         return redirect(seen.page_url, 303)
     return render_template("events/feedback.html", viewer=seen, event=seen.event, form=form,
