@@ -44,8 +44,10 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
     if current_app.config.get("PRODUCTION"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user.is_authenticated:
-        # Pages with personal data must not stay in shared caches or the back button.
+    if request.endpoint != "static":
+        # Pages with personal data must not stay in shared caches or the back button, and
+        # one-time links (a guest's page, a consent) show it without a session: no page is
+        # stored anywhere. Static files keep their own caching.
         headers.setdefault("Cache-Control", "no-store")
     headers.add("Vary", "HX-Request")
     return response
