@@ -69,6 +69,10 @@ SETTINGS: list[Setting] = [
             "institution to endorse and the candidate to consent.", int),
     Setting("CONFIRM_LINK_LIMIT", "30 per minute", "Answers per IP to endorsement and "
             "consent links (public pages)."),
+    Setting("REQUEST_MAX_KB", 512, "Largest request body (KB) of every request but uploads, "
+            "which have limits of their own: a larger one is refused with 413 from its "
+            "Content-Length before it is read (set the proxy's limit, e.g. nginx "
+            "client_max_body_size, to the largest upload plus 1 MB).", int),
     Setting("UPLOAD_CHUNK_MB", 5, "Nomination documents above this size (MB) go up in "
             "resumable parts; smaller ones in one request.", int),
     Setting("ALUMNI_INVITES_PER_MINUTE", 30, "Alumni account invitations sent per minute "
@@ -132,7 +136,9 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "portal_session",
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=values["SESSION_HOURS"]),
-        "MAX_CONTENT_LENGTH": None,  # uploads enforce their own limits while streaming
+        # Every request's limit is set before its body is read (portal.web.body_limit);
+        # this is the default for anything that reads a body outside a view.
+        "MAX_CONTENT_LENGTH": values["REQUEST_MAX_KB"] * 1024,
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own lifetime
         "RATELIMIT_STORAGE_URI": redis or "memory://",

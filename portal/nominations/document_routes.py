@@ -24,7 +24,7 @@ from portal.nominations.routes import LOCKED, load_nomination, nominator_require
 from portal.nominations.routes import workspace as workspace_context
 from portal.storage import Blob
 from portal.storage.handout import blob_item, send_item
-from portal.web import back_to, is_htmx, wants_json
+from portal.web import FORM_OVERHEAD, back_to, body_limit, is_htmx, wants_json
 
 
 def _requirement(nomination: Nomination, requirement_id: int) -> DocumentRequirement:
@@ -78,8 +78,16 @@ def document_row(nomination_id: int, requirement_id: int) -> ResponseReturnValue
     return _row(nomination, _requirement(nomination, requirement_id))
 
 
+def _upload_body_limit() -> int:
+    """The requirement's file limit plus the form around it (read before the body)."""
+    requirement = db.session.get(DocumentRequirement,
+                                 (request.view_args or {}).get("requirement_id", 0))
+    return (uploads.limit_bytes(requirement) if requirement else 0) + FORM_OVERHEAD
+
+
 @bp.post("/nominations/<int:nomination_id>/documents/<int:requirement_id>")
 @nominator_required
+@body_limit(_upload_body_limit)
 def upload(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     requirement = _requirement(nomination, requirement_id)
@@ -180,6 +188,7 @@ def chunk_status(nomination_id: int, upload_id: int) -> ResponseReturnValue:
 
 @bp.put("/nominations/<int:nomination_id>/uploads/<int:upload_id>/parts/<int:number>")
 @nominator_required
+@body_limit(lambda: uploads.chunk_threshold() + FORM_OVERHEAD)
 def chunk_part(nomination_id: int, upload_id: int, number: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:
