@@ -28,7 +28,13 @@ from portal.errors import PortalError
 from portal.jobs import scheduler
 from portal.registry import nav_for
 from portal.transaction import PortalFlask
-from portal.web import IdConverter, enforce_body_limit, handle_portal_error, handle_too_large
+from portal.web import (
+    IdConverter,
+    enforce_body_limit,
+    external_url,
+    handle_portal_error,
+    handle_too_large,
+)
 from portal.wsgi_input import BufferedInput
 
 AREAS = [
@@ -84,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["external_url"] = external_url  # links on PORTAL_BASE_URL
     # Before any route exists: every `<int:...>` of every area is bounded (portal.web).
     app.url_map.converters["int"] = IdConverter
     _init_extensions(app)

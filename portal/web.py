@@ -152,6 +152,18 @@ def handle_portal_error(error: PortalError) -> ResponseReturnValue:
     return redirect(_back_url(), 303)
 
 
+def external_url(endpoint: str, /, **values: Any) -> str:
+    """An absolute link (mails, calendar files, certificates, public links shown to staff)
+    on the configured public address, PORTAL_BASE_URL: never built from the Host header
+    of the request, which a visitor chooses."""
+    return absolute(url_for(endpoint, **values))
+
+
+def absolute(path: str) -> str:
+    """A path of this portal (from url_for) as an absolute link on PORTAL_BASE_URL."""
+    return str(current_app.config["BASE_URL"]).rstrip("/") + path
+
+
 def see_other(endpoint: str, /, **values: Any) -> Response:
     """The answer to a successful form post: 303 to a page (POST -> redirect -> GET)."""
     return redirect(url_for(endpoint, **values), 303)

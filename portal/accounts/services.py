@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -22,6 +21,7 @@ from portal.errors import Refused
 from portal.extensions import db
 from portal.listing import ListFilters, Page, page_of
 from portal.notify.services import queue_mail
+from portal.web import external_url as external_url  # re-exported: mails of other areas
 
 INVITE = "invite"
 RESET = "reset"
@@ -39,12 +39,6 @@ def by_email(email: str) -> User | None:
     return db.session.scalars(
         select(User).where(User.email == normalize_email(email))  # stored normalised
     ).first()
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """Absolute link for e-mails, on the configured public address (never the Host header)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
 
 
 def grant(user: User, role: Role | str) -> bool:

@@ -29,7 +29,7 @@ from portal.events.links import ALUMNUS_ENDPOINTS, GUEST_ENDPOINTS
 from portal.events.viewer import Viewer
 from portal.listing import int_param
 from portal.storage.handout import blob_item, send_generated, send_item
-from portal.web import back_to, page_or_partial
+from portal.web import absolute, back_to, page_or_partial
 
 alumni_only = role_required(Role.ALUMNUS)
 
@@ -146,7 +146,7 @@ def cancel(seen: Viewer) -> ResponseReturnValue:
 def calendar(seen: Viewer) -> ResponseReturnValue:
     event = seen.event
     link = event.online_link if seen.sees_online_link and event.has_online_part else ""
-    data = ics_for(event, url=seen.url("page", _external=True) or "", online_link=link)
+    data = ics_for(event, url=absolute(seen.page_url), online_link=link)
     return send_generated(data, f"event-{event.id}.ics", "text/calendar")
 
 
