@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
+
+V = TypeVar("V", bound=Callable[..., object])
+
+
+def background(view: V) -> V:
+    """Mark a view that pages poll by themselves (htmx `every ...`): its htmx requests are
+    not activity, so a page left open does not keep its session alive forever. (Opened
+    as a page, the same view is activity like any other.)"""
+    view.background = True  # type: ignore[attr-defined]  # read by _idle_timeout
+    return view
+
+
+def _is_background() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "background", False)) and bool(request.headers.get("HX-Request"))
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -69,8 +87,16 @@ def _idle_timeout() -> BaseResponse | None:
         session.clear()
         flash(gettext("You were signed out after a period of inactivity.") if idle
               else gettext("Please sign in again."), "info")
+        if request.headers.get("HX-Request"):
+            # htmx would swap the sign-in page into a fragment: send the browser there.
+            page = request.headers.get("HX-Current-URL") or request.full_path
+            parts = urlsplit(page)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            login = url_for("auth.login", next=target if is_safe_next(target) else None)
+            return Response(status=204, headers={"HX-Redirect": login})
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    session["seen"] = now
+    if not _is_background():
+        session["seen"] = now
     return None
 
 

@@ -28,6 +28,7 @@ from portal.events.forms import ActionForm, FeedbackForm
 from portal.events.links import ALUMNUS_ENDPOINTS, GUEST_ENDPOINTS
 from portal.events.viewer import Viewer
 from portal.listing import int_param
+from portal.security import background
 from portal.storage.handout import blob_item, send_generated, send_item
 from portal.web import absolute, back_to, page_or_partial
 
@@ -87,6 +88,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/events/<int:event_id>/seats")
 @alumni_only
+@background  # polled every 10 s: not activity (the session still times out)
 def seats(event_id: int) -> ResponseReturnValue:
     """The small fragment htmx polls: seats left, live."""
     event = _alumnus_viewer(event_id).event
