@@ -112,11 +112,12 @@ def invite(
 
 
 def set_password(user: User, password: str, *, action: str | None = None) -> None:
-    """New password; every other session of this user ends. `action`: the audit record
-    (the person sets their own password: they are the actor)."""
+    """New password; every other session of this user ends, and every link still open for
+    them (invitation, reset) stops working. `action`: the audit record (the person sets
+    their own password: they are the actor)."""
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
-    tokens.revoke_for_user(user.id, RESET)
+    tokens.revoke_all_for_user(user.id)
     if action:
         record(action, actor=user, object_type="user", object_id=user.id)
 
@@ -221,8 +222,7 @@ def deactivate(user: User, actor: User) -> None:
     user.active = False
     user.deactivated_at = utcnow()
     user.session_token = new_session_token()  # every open session ends at its next request
-    tokens.revoke_for_user(user.id, INVITE)
-    tokens.revoke_for_user(user.id, RESET)
+    tokens.revoke_all_for_user(user.id)
     record("account.deactivated", actor=actor, object_type="user", object_id=user.id,
            details={"email": user.email})
 

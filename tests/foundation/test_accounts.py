@@ -157,3 +157,40 @@ def test_nominator_cannot_turn_an_existing_account_into_a_colleague(client, fact
     db.session.refresh(reviewer)
     assert not reviewer.has_role(Role.NOMINATOR)
     assert reviewer.institution_id is None
+
+
+def test_setting_a_password_voids_every_other_link_of_the_person(app_ctx, factory) -> None:  # noqa: ANN001
+    """Issue 12, point 11: an invitation still open after the person set a password by a
+    reset link must not work (it would set the password again and sign them out)."""
+    staff = factory.staff()
+    staff_client = app_ctx.test_client()
+    login(staff_client, staff)
+    staff_client.post("/admin/people/invite", data={
+        "name": "Dr. Two Links", "email": "two.links@example.org", "roles": "reviewer",
+        "institution_id": "0", "language": "en"})
+    [invitation] = outbox("two.links@example.org")
+    person = app_ctx.test_client()
+    person.post("/password/forgot", data={"email": "two.links@example.org"})
+    reset = outbox("two.links@example.org")[-1]
+    assert reset.template == "password_reset"
+    assert person.post(link_path(reset), data={"password": NEW, "confirm": NEW}
+                       ).status_code == 303
+    assert person.get("/dashboard").status_code == 200
+
+    assert person.get(link_path(invitation)).status_code == 410
+    assert person.post(link_path(invitation), data={"password": "another password 1",
+                                                    "confirm": "another password 1"}
+                       ).status_code == 410
+    assert person.get("/dashboard").status_code == 200  # still signed in
+    login(app_ctx.test_client(), _user("two.links@example.org"), NEW)
+
+
+def test_changing_the_password_voids_an_open_reset_link(app_ctx, factory) -> None:  # noqa: ANN001
+    user = factory.reviewer(email="changer@example.org")
+    client = app_ctx.test_client()
+    client.post("/password/forgot", data={"email": user.email})
+    [reset] = outbox(user.email)
+    login(client, user)
+    assert client.post("/account/password", data={
+        "current": TEST_PASSWORD, "password": NEW, "confirm": NEW}).status_code == 303
+    assert app_ctx.test_client().get(link_path(reset)).status_code == 410
