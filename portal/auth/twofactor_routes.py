@@ -92,11 +92,12 @@ def two_factor_enable() -> ResponseReturnValue:
     form = EnableTwoFactorForm()
     if user.has_2fa or not secret:
         return see_other("auth.two_factor")
-    if not form.validate_on_submit() or not totp.check_code(secret, form.code.data):
+    step = totp.code_step(secret, form.code.data) if form.validate_on_submit() else None
+    if step is None:
         flash(_("The code did not match. Check the time on your phone and try the newest "
                 "code."), "error")
         return see_other("auth.two_factor")
-    codes = totp.enable(user, secret)
+    codes = totp.enable(user, secret, step)
     session.pop(ENROL_SECRET, None)
     return render_template("auth/recovery_codes.html", codes=codes)
 
