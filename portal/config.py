@@ -59,7 +59,14 @@ SETTINGS: list[Setting] = [
     Setting("IDLE_TIMEOUT_MINUTES", 30, "Sign out after this long without a request.", int),
     Setting("SESSION_HOURS", 12, "Longest session, idle or not.", int),
     Setting("REQUIRE_2FA_STAFF", False, "Staff must enrol a second factor.", bool),
-    Setting("LOGIN_LIMIT", "5 per minute;20 per hour", "Login attempts per account and per IP."),
+    Setting("LOGIN_LIMIT", "5 per minute;10 per 10 minutes;20 per hour;50 per day",
+            "Failed sign-ins (and wrong current passwords, wrong second-factor codes) per "
+            "account from one address; each further limit is a longer wait (Flask-Limiter "
+            "syntax, separated by ';')."),
+    Setting("LOGIN_ACCOUNT_LIMIT", "30 per hour;100 per day", "Failed sign-ins per account "
+            "from all addresses together: the ceiling when one account is tried from many."),
+    Setting("LOGIN_ADDRESS_LIMIT", "100 per hour", "Failed sign-ins per address, whatever "
+            "the accounts: high, since a hospital's staff share one address."),
     Setting("TOKEN_HOURS", 2, "Life of password-reset links.", int),
     Setting("INVITE_DAYS", 7, "Life of invitation links.", int),
     Setting("DEFAULT_TIMEZONE", "Asia/Tokyo", "Time zone when none is known."),
@@ -82,7 +89,7 @@ SETTINGS: list[Setting] = [
     Setting("REQUEST_ACCESS_LIMIT", "5 per hour", "Requests for institution access per IP."),
     Setting("FORGOT_PASSWORD_LIMIT", "5 per hour", "Password-reset requests per IP."),
     Setting("SECOND_FACTOR_LIMIT", "10 per 5 minutes", "Second-factor codes tried per IP "
-            "(per account: LOGIN_LIMIT)."),
+            "(per account and address: LOGIN_LIMIT; per account: LOGIN_ACCOUNT_LIMIT)."),
     Setting("EMBEDDED_SCHEDULER", True, "In the embedded mode (no REDIS_URL, not "
             "PRODUCTION), `flask run` also runs the periodic work (`flask jobs tick`) once a "
             "minute in a thread; production runs the tick from cron or a systemd timer.",
@@ -144,6 +151,8 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": redis or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_STRATEGY": "moving-window",
+        # Every limit of a view is checked, so a refusal knows the longest wait it owes.
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),

@@ -115,11 +115,23 @@ def set_password(user: User, password: str, *, action: str | None = None) -> Non
     """New password; every other session of this user ends, and every link still open for
     them (invitation, reset) stops working. `action`: the audit record (the person sets
     their own password: they are the actor)."""
+    had_password = user.password_hash is not None
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     tokens.revoke_all_for_user(user.id)
     if action:
         record(action, actor=user, object_type="user", object_id=user.id)
+    if had_password:  # a first password (an invitation) is no news to its owner
+        tell_security_change(user, "password_changed",
+                             _l("Your password was changed"))
+
+
+def tell_security_change(user: User, template: str, subject: object) -> None:
+    """Mail the person that their password changed or their second factor went off, with
+    the link to set a new password if it was not them."""
+    queue_mail(user.email, template, subject=subject, language=user.language or "en",
+               when=utcnow().strftime("%Y-%m-%d %H:%M"),
+               link=external_url("auth.forgot_password"))
 
 
 def create_staff(*, email: str, name: str, password: str) -> User:

@@ -8,9 +8,11 @@ import time
 
 import pyotp
 import segno
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, update
 
 from portal.accounts.models import RecoveryCode, User
+from portal.accounts.services import tell_security_change
 from portal.audit.services import record
 from portal.db import rowcount, utcnow
 from portal.extensions import db
@@ -79,10 +81,12 @@ def enable(user: User, secret: str, step: int) -> list[str]:
 
 
 def disable(user: User) -> None:
+    """Turn the second factor off; the person is told by mail (it may not have been them)."""
     user.totp_secret = None
     user.totp_enabled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record("account.2fa_disabled", actor=user, object_type="user", object_id=user.id)
+    tell_security_change(user, "two_factor_disabled", _l("Two-step sign-in was turned off"))
 
 
 def refuse_code(user: User) -> None:

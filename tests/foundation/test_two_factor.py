@@ -145,7 +145,7 @@ def test_codes_are_limited_per_account(app_ctx, factory, settings) -> None:  # n
     client = app_ctx.test_client()
     login(client, user)
     secret, _codes = _enrol(client)
-    settings(LOGIN_LIMIT="3 per minute")
+    settings(LOGIN_ACCOUNT_LIMIT="3 per minute")  # from many addresses: the account's ceiling
 
     def code_from(ip: str, code: str) -> int:
         other = client_at(app_ctx, ip)
@@ -153,7 +153,24 @@ def test_codes_are_limited_per_account(app_ctx, factory, settings) -> None:  # n
         return other.post("/login/verify", data={"code": code}).status_code
 
     assert [code_from(f"203.0.113.{i}", "000000") for i in (1, 2, 3)] == [401, 401, 401]
-    assert code_from("203.0.113.4", pyotp.TOTP(secret).now()) == 429
+    assert code_from("203.0.113.4", _next_code(secret)) == 429
+
+
+def test_wrong_codes_from_one_address_do_not_lock_out_the_owner(app_ctx, factory,  # noqa: ANN001
+                                                                settings) -> None:
+    user = factory.reviewer()
+    client = app_ctx.test_client()
+    login(client, user)
+    secret, _codes = _enrol(client)
+    settings(LOGIN_LIMIT="3 per minute")
+
+    def code_from(ip: str, code: str) -> int:
+        other = client_at(app_ctx, ip)
+        other.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+        return other.post("/login/verify", data={"code": code}).status_code
+
+    assert [code_from("203.0.113.9", "000000") for _ in range(4)] == [401, 401, 401, 429]
+    assert code_from("192.0.2.30", _next_code(secret)) == 303
 
 
 def test_a_code_cannot_be_replayed_within_its_window(app_ctx, factory) -> None:  # noqa: ANN001
