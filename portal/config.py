@@ -88,6 +88,11 @@ SETTINGS: list[Setting] = [
             "again.", int),
     Setting("REQUEST_ACCESS_LIMIT", "5 per hour", "Requests for institution access per IP."),
     Setting("FORGOT_PASSWORD_LIMIT", "5 per hour", "Password-reset requests per IP."),
+    Setting("PASSWORD_RESET_MAIL_LIMIT", "3 per hour;10 per day", "Password-reset mails "
+            "per account address, whoever asks (more requests are answered the same way, "
+            "without a mail)."),
+    Setting("ACCESS_REQUEST_MAIL_LIMIT", "2 per day", "Mails that confirm a request for "
+            "institution access, per contact address (more requests still reach staff)."),
     Setting("SECOND_FACTOR_LIMIT", "10 per 5 minutes", "Second-factor codes tried per IP "
             "(per account and address: LOGIN_LIMIT; per account: LOGIN_ACCOUNT_LIMIT)."),
     Setting("EMBEDDED_SCHEDULER", True, "In the embedded mode (no REDIS_URL, not "
@@ -99,6 +104,9 @@ SETTINGS: list[Setting] = [
     Setting("EVENT_MATERIAL_MAX_MB", 25, "Largest event material staff may upload (MB).", int),
     Setting("EVENT_GUEST_LIMIT", "10 per hour", "Guest registration requests per IP address "
             "(Flask-Limiter syntax; several limits separated by ';')."),
+    Setting("EVENT_GUEST_MAIL_LIMIT", "3 per hour;10 per day", "Mails to one guest address "
+            "(confirmation links, the personal link again), whoever asks; more requests are "
+            "answered the same way, without a mail."),
     Setting("EVENT_GUEST_LINK_HOURS", 48, "Life of the link a guest confirms a registration "
             "with.", int),
     Setting("CERTIFICATE_CHECK_LIMIT", "60 per minute", "Public certificate checks per IP "

@@ -15,6 +15,13 @@ from werkzeug.wrappers import Response as BaseResponse
 V = TypeVar("V", bound=Callable[..., object])
 
 
+class OwnLink(str):
+    """A link the portal made itself (portal.web.external_url). Only these become links in
+    the HTML of a mail; a line someone typed stays text, whatever it looks like."""
+
+    __slots__ = ()
+
+
 def background(view: V) -> V:
     """Mark a view that pages poll by themselves (htmx `every ...`): its htmx requests are
     not activity, so a page left open does not keep its session alive forever. (Opened

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from portal.errors import PortalError
 from portal.listing import MAX_ID
-from portal.security import is_safe_next
+from portal.security import OwnLink, is_safe_next
 
 
 class IdConverter(IntegerConverter):
@@ -152,16 +152,16 @@ def handle_portal_error(error: PortalError) -> ResponseReturnValue:
     return redirect(_back_url(), 303)
 
 
-def external_url(endpoint: str, /, **values: Any) -> str:
+def external_url(endpoint: str, /, **values: Any) -> OwnLink:
     """An absolute link (mails, calendar files, certificates, public links shown to staff)
     on the configured public address, PORTAL_BASE_URL: never built from the Host header
     of the request, which a visitor chooses."""
     return absolute(url_for(endpoint, **values))
 
 
-def absolute(path: str) -> str:
+def absolute(path: str) -> OwnLink:
     """A path of this portal (from url_for) as an absolute link on PORTAL_BASE_URL."""
-    return str(current_app.config["BASE_URL"]).rstrip("/") + path
+    return OwnLink(str(current_app.config["BASE_URL"]).rstrip("/") + path)
 
 
 def see_other(endpoint: str, /, **values: Any) -> Response:

@@ -20,7 +20,7 @@ from portal.db import utcnow
 from portal.errors import Refused
 from portal.extensions import db
 from portal.listing import ListFilters, Page, page_of
-from portal.notify.services import queue_mail
+from portal.notify.services import queue_mail, recipient_allows
 from portal.web import external_url as external_url  # re-exported: mails of other areas
 
 INVITE = "invite"
@@ -254,13 +254,16 @@ def request_password_reset(email: str) -> None:
     user = by_email(email)
     if user is None or not user.active:
         return
+    if not recipient_allows("password-reset", user.email,
+                            current_app.config["PASSWORD_RESET_MAIL_LIMIT"]):
+        return  # the address had its share of reset mails for now
     tokens.revoke_for_user(user.id, RESET)
     secret = tokens.issue(
         RESET, user_id=user.id, lifetime=timedelta(hours=current_app.config["TOKEN_HOURS"])
     )
-    queue_mail(
+    queue_mail(  # the portal's own text and the link only: anybody can ask for it
         user.email, "password_reset", subject=_l("Reset your password"),
-        language=user.language or "en", name=user.name,
+        language=user.language or "en",
         link=external_url("auth.reset_password", token=secret),
         hours=current_app.config["TOKEN_HOURS"],
     )

@@ -62,6 +62,7 @@ from portal.events.policy import eligible
 from portal.events.queries import rows_changed
 from portal.extensions import db
 from portal.lifecycle import ALUMNUS, GUEST, SYSTEM, Move
+from portal.notify.services import recipient_allows
 
 
 class GuestKnown(AlreadyRegistered):
@@ -222,10 +223,18 @@ def request_guest(event: Event, *, name: str, email: str, institution: str,
             raise GuestKnown(existing.id)
         _expire(existing)
         registration_id = existing.id
+    if not guest_mail_allowed(email):
+        return  # the address had its share of mails: the same answer, no mail
     lifetime = timedelta(hours=current_app.config["EVENT_GUEST_LINK_HOURS"])
     secret = tokens.issue(GUEST_TOKEN, lifetime=lifetime,
                           payload={"registration_id": registration_id})
     mails.guest_confirm(registration_id, secret)
+
+
+def guest_mail_allowed(email: str) -> bool:
+    """Anybody can type any address into the guest form: one address gets a few mails at
+    most (EVENT_GUEST_MAIL_LIMIT), however many people ask."""
+    return recipient_allows("event-guest", email, current_app.config["EVENT_GUEST_MAIL_LIMIT"])
 
 
 def send_personal_link(registration_id: int) -> bool:
@@ -233,6 +242,8 @@ def send_personal_link(registration_id: int) -> bool:
     False (and no mail) for anyone else (unconfirmed, cancelled, a walk-in)."""
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.status not in LINKED_STATES:
+        return False
+    if not guest_mail_allowed(registration.guest_email or ""):
         return False
     mails.guest_link(registration.id)
     return True
