@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import tokens
-from portal.accounts.models import Role, User, UserRole, new_session_token
+from portal.accounts.models import (
+    ColleagueConflict,
+    ColleagueInvitation,
+    Role,
+    User,
+    UserRole,
+    new_session_token,
+)
 from portal.accounts.passwords import hash_password
 from portal.audit.services import record
 from portal.db import utcnow
@@ -25,6 +32,7 @@ from portal.web import external_url as external_url  # re-exported: mails of oth
 
 INVITE = "invite"
 RESET = "reset"
+PENDING_SHOWN = 100  # colleague invitations listed (most recent)
 
 
 class AccountError(Refused):
@@ -111,6 +119,79 @@ def invite(
     return user
 
 
+def invite_colleague(*, email: str, name: str, inviter: User, language: str = "en"
+                     ) -> ColleagueInvitation:
+    """A nominator invites a colleague to their own institution. What the nominator sees
+    does not depend on the address: a new one gets an account and the invitation mail; an
+    address that has an account already (of any kind) is left exactly as it is, no mail
+    goes, and the conflict is kept for staff (the institution's page)."""
+    if inviter.institution_id is None:
+        raise AccountError(_l("A nominator must belong to an institution."))
+    email = normalize_email(email)
+    row = ColleagueInvitation(institution_id=inviter.institution_id, email=email,
+                              name=name.strip(), invited_by_id=inviter.id)
+    existing = by_email(email)
+    if existing is None:
+        row.user_id = invite(email=email, name=name, roles=[Role.NOMINATOR], inviter=inviter,
+                             institution_id=inviter.institution_id, language=language).id
+    else:
+        row.conflict = _conflict(existing, inviter.institution_id)
+        row.conflict_user_id = existing.id
+        record("account.colleague_conflict", actor=inviter, object_type="user",
+               object_id=existing.id, details={"email": email, "reason": row.conflict,
+                                               "institution_id": inviter.institution_id})
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _conflict(existing: User, institution_id: int) -> ColleagueConflict:
+    if not existing.active:
+        return ColleagueConflict.DEACTIVATED
+    if existing.has_role(Role.NOMINATOR):
+        return (ColleagueConflict.COLLEAGUE if existing.institution_id == institution_id
+                else ColleagueConflict.OTHER_INSTITUTION)
+    return ColleagueConflict.OTHER_ROLES
+
+
+@dataclass(frozen=True)
+class PendingColleague:
+    """An invitation the colleagues page lists as waiting (the same for every address)."""
+
+    name: str
+    email: str
+    invited_at: datetime
+
+
+def pending_colleagues(institution_id: int) -> list[PendingColleague]:
+    """Invitations of this institution's nominators not yet taken up (and nominators staff
+    invited who have not set a password yet), newest first."""
+    rows = db.session.execute(
+        select(ColleagueInvitation, User.password_hash)
+        .outerjoin(User, User.id == ColleagueInvitation.user_id)
+        .where(ColleagueInvitation.institution_id == institution_id)
+        .order_by(ColleagueInvitation.created_at.desc()).limit(PENDING_SHOWN)).all()
+    shown = [PendingColleague(row.name, row.email, row.created_at)
+             for row, password in rows if password is None]
+    listed = {p.email for p in shown}
+    waiting = db.session.scalars(
+        select(User).where(User.institution_id == institution_id,
+                           User.password_hash.is_(None), User.active)).all()
+    shown += [PendingColleague(u.name, u.email, u.created_at) for u in waiting
+              if u.email not in listed and u.has_role(Role.NOMINATOR)]
+    return sorted(shown, key=lambda p: p.invited_at, reverse=True)
+
+
+def colleague_conflicts(institution_id: int) -> list[tuple[ColleagueInvitation, User | None]]:
+    """For staff: colleague invitations that found an existing account, newest first."""
+    return [(row, user) for row, user in db.session.execute(
+        select(ColleagueInvitation, User)
+        .outerjoin(User, User.id == ColleagueInvitation.conflict_user_id)
+        .where(ColleagueInvitation.institution_id == institution_id,
+               ColleagueInvitation.conflict.is_not(None))
+        .order_by(ColleagueInvitation.created_at.desc()).limit(PENDING_SHOWN)).tuples()]
+
+
 def set_password(user: User, password: str, *, action: str | None = None) -> None:
     """New password; every other session of this user ends, and every link still open for
     them (invitation, reset) stops working. `action`: the audit record (the person sets
@@ -186,9 +267,11 @@ def set_roles(user: User, wanted: Iterable[Role], actor: User) -> tuple[list[str
 
 
 def colleagues_of(user: User) -> list[User]:
-    """The nominators of the person's own institution."""
+    """The nominators of the person's own institution who have joined (set a password);
+    invitations still open are `pending_colleagues`."""
     people = db.session.scalars(
-        select(User).where(User.institution_id == user.institution_id).order_by(User.name)
+        select(User).where(User.institution_id == user.institution_id,
+                           User.password_hash.is_not(None)).order_by(User.name)
     ).all()
     return [p for p in people if p.has_role(Role.NOMINATOR)]
 

@@ -91,6 +91,13 @@ class CycleForm(Form):
     cycle_id = SelectField(_l("Cycle"), coerce=int, validate_choice=True)
 
 
+class ChangeDecisionForm(Form):
+    """Staff confirm or decline what an alumnus asked to change (two buttons)."""
+
+    decision = SelectField(choices=[("confirm", _l("Confirm")), ("decline", _l("Decline"))],
+                           validators=[DataRequired()])
+
+
 class ConfirmForm(Form):
     """A POST with nothing but the CSRF token (bulk actions, confirmations)."""
 
