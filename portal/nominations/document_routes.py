@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -141,6 +141,7 @@ def _limit_body(endpoint: str | None, values: dict[str, Any] | None) -> None:
         return
     max_bytes, refusal = found
     request.max_content_length = max_bytes
+    g.body_limit = max_bytes  # portal.web.enforce_body_limit keeps it
     if request.content_length is not None and request.content_length > max_bytes:
         raise refusal
 
