@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import cli, i18n, jobs, security, transaction
@@ -28,7 +28,13 @@ from portal.errors import PortalError
 from portal.jobs import scheduler
 from portal.registry import nav_for
 from portal.transaction import PortalFlask
-from portal.web import handle_portal_error
+from portal.web import (
+    IdConverter,
+    enforce_body_limit,
+    external_url,
+    handle_portal_error,
+    handle_too_large,
+)
 from portal.wsgi_input import BufferedInput
 
 AREAS = [
@@ -87,6 +93,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["external_url"] = external_url  # links on PORTAL_BASE_URL
+    # Before any route exists: every `<int:...>` of every area is bounded (portal.web).
+    app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
     _register_areas(app)
     _register_errors(app)
@@ -107,6 +116,8 @@ def _import_models() -> None:
 
 def _init_extensions(app: Flask) -> None:
     _import_models()
+    # First of all: nothing (CSRF, forms, rate-limit keys) reads a body over its limit.
+    app.before_request(enforce_body_limit)
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(settings.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -149,8 +160,9 @@ def _page(template: str, status: int) -> Callable[[HTTPException], ResponseRetur
 
 
 def _register_errors(app: Flask) -> None:
-    for status in (400, 403, 404, 405, 410, 413, 500):
+    for status in (400, 403, 404, 405, 410, 500):
         app.register_error_handler(status, _page(f"errors/{status}.html", status))
+    app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(CSRFError, _page("errors/csrf.html", 400))
     app.register_error_handler(PortalError, handle_portal_error)
 

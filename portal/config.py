@@ -59,7 +59,14 @@ SETTINGS: list[Setting] = [
     Setting("IDLE_TIMEOUT_MINUTES", 30, "Sign out after this long without a request.", int),
     Setting("SESSION_HOURS", 12, "Longest session, idle or not.", int),
     Setting("REQUIRE_2FA_STAFF", False, "Staff must enrol a second factor.", bool),
-    Setting("LOGIN_LIMIT", "5 per minute;20 per hour", "Login attempts per account and per IP."),
+    Setting("LOGIN_LIMIT", "5 per minute;10 per 10 minutes;20 per hour;50 per day",
+            "Failed sign-ins (and wrong current passwords, wrong second-factor codes) per "
+            "account from one address; each further limit is a longer wait (Flask-Limiter "
+            "syntax, separated by ';')."),
+    Setting("LOGIN_ACCOUNT_LIMIT", "30 per hour;100 per day", "Failed sign-ins per account "
+            "from all addresses together: the ceiling when one account is tried from many."),
+    Setting("LOGIN_ADDRESS_LIMIT", "100 per hour", "Failed sign-ins per address, whatever "
+            "the accounts: high, since a hospital's staff share one address."),
     Setting("TOKEN_HOURS", 2, "Life of password-reset links.", int),
     Setting("INVITE_DAYS", 7, "Life of invitation links.", int),
     Setting("DEFAULT_TIMEZONE", "Asia/Tokyo", "Time zone when none is known."),
@@ -71,6 +78,10 @@ SETTINGS: list[Setting] = [
             "consent links (public pages)."),
     Setting("CONFIRM_REQUESTS_PER_DAY", 5, "Endorsement (and, separately, consent) links "
             "one nomination may send in 24 hours.", int),
+    Setting("REQUEST_MAX_KB", 512, "Largest request body (KB) of every request but uploads, "
+            "which have limits of their own: a larger one is refused with 413 from its "
+            "Content-Length before it is read (set the proxy's limit, e.g. nginx "
+            "client_max_body_size, to the largest upload plus 1 MB).", int),
     Setting("UPLOAD_CHUNK_MB", 5, "Nomination documents above this size (MB) go up in "
             "resumable parts; smaller ones in one request.", int),
     Setting("UPLOAD_FORM_OVERHEAD_KB", 64, "Room (KB) on top of a document's size limit for "
@@ -84,8 +95,13 @@ SETTINGS: list[Setting] = [
             "again.", int),
     Setting("REQUEST_ACCESS_LIMIT", "5 per hour", "Requests for institution access per IP."),
     Setting("FORGOT_PASSWORD_LIMIT", "5 per hour", "Password-reset requests per IP."),
+    Setting("PASSWORD_RESET_MAIL_LIMIT", "3 per hour;10 per day", "Password-reset mails "
+            "per account address, whoever asks (more requests are answered the same way, "
+            "without a mail)."),
+    Setting("ACCESS_REQUEST_MAIL_LIMIT", "2 per day", "Mails that confirm a request for "
+            "institution access, per contact address (more requests still reach staff)."),
     Setting("SECOND_FACTOR_LIMIT", "10 per 5 minutes", "Second-factor codes tried per IP "
-            "(per account: LOGIN_LIMIT)."),
+            "(per account and address: LOGIN_LIMIT; per account: LOGIN_ACCOUNT_LIMIT)."),
     Setting("EMBEDDED_SCHEDULER", True, "In the embedded mode (no REDIS_URL, not "
             "PRODUCTION), `flask run` also runs the periodic work (`flask jobs tick`) once a "
             "minute in a thread; production runs the tick from cron or a systemd timer.",
@@ -95,6 +111,9 @@ SETTINGS: list[Setting] = [
     Setting("EVENT_MATERIAL_MAX_MB", 25, "Largest event material staff may upload (MB).", int),
     Setting("EVENT_GUEST_LIMIT", "10 per hour", "Guest registration requests per IP address "
             "(Flask-Limiter syntax; several limits separated by ';')."),
+    Setting("EVENT_GUEST_MAIL_LIMIT", "3 per hour;10 per day", "Mails to one guest address "
+            "(confirmation links, the personal link again), whoever asks; more requests are "
+            "answered the same way, without a mail."),
     Setting("EVENT_GUEST_LINK_HOURS", 48, "Life of the link a guest confirms a registration "
             "with.", int),
     Setting("CERTIFICATE_CHECK_LIMIT", "60 per minute", "Public certificate checks per IP "
@@ -150,12 +169,16 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "portal_session",
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=values["SESSION_HOURS"]),
-        "MAX_CONTENT_LENGTH": None,  # uploads enforce their own limits while streaming
+        # Every request's limit is set before its body is read (portal.web.body_limit);
+        # this is the default for anything that reads a body outside a view.
+        "MAX_CONTENT_LENGTH": values["REQUEST_MAX_KB"] * 1024,
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own lifetime
         "RATELIMIT_STORAGE_URI": redis or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_STRATEGY": "moving-window",
+        # Every limit of a view is checked, so a refusal knows the longest wait it owes.
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),

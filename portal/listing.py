@@ -13,7 +13,10 @@ way:
 
 Numbers and dates typed into URLs and forms go through `parse_int` and `parse_date`,
 which never raise and keep values inside what both databases store (PostgreSQL's integer
-overflows at 2^31; dates before 1900 or after 2100 mean a typo).
+overflows at 2^31; dates before 1900 or after 2100 mean a typo): a list opens with its
+default instead. Where a wrong value must be said, `int_param` and `date_param` read one
+named parameter and refuse with 400 and a message that names it (`BadParameter`). Path
+integers are bounded by the URL converter (portal.web.IdConverter).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
+from portal.errors import PortalError
 from portal.extensions import db
 
 T = TypeVar("T")
@@ -54,6 +59,44 @@ def parse_date(value: object, *, default: date | None = None, low: date = DATE_M
     except ValueError:
         return default
     return parsed if low <= parsed <= high else default
+
+
+class BadParameter(PortalError):
+    """A number or a date given in a link or a form that is not one, or out of range."""
+
+    status = 400
+
+    def __init__(self, message: object, name: str) -> None:
+        super().__init__(message, code="bad_parameter", parameter=name)
+
+
+def int_param(values: Mapping[str, Any], name: str, *, low: int = 1,
+              high: int = MAX_ID) -> int | None:
+    """The whole number `name` of `values` (query or form), None when absent or empty;
+    BadParameter (400, naming it) when it is given but not a number in [low, high]."""
+    raw = values.get(name)
+    if raw is None or not str(raw).strip():
+        return None
+    number = parse_int(raw, low=low, high=high)
+    if number is None:
+        raise BadParameter(_l("“%(name)s” must be a whole number from %(low)d to %(high)d.",
+                              name=name, low=low, high=high), name)
+    return number
+
+
+def date_param(values: Mapping[str, Any], name: str, *, low: date = DATE_MIN,
+               high: date = DATE_MAX) -> date | None:
+    """The date `name` (YYYY-MM-DD) of `values`, None when absent or empty; BadParameter
+    (400, naming it) when it is given but not a date in [low, high]."""
+    raw = values.get(name)
+    if raw is None or not str(raw).strip():
+        return None
+    day = parse_date(raw, low=low, high=high)
+    if day is None:
+        raise BadParameter(_l("“%(name)s” must be a date (YYYY-MM-DD) from %(low)s to "
+                              "%(high)s.", name=name, low=low.isoformat(),
+                              high=high.isoformat()), name)
+    return day
 
 
 def choice(value: object, allowed: Sequence[str], default: str = "") -> str:

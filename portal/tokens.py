@@ -92,3 +92,14 @@ def revoke_for_user(user_id: int, purpose: str) -> None:
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def revoke_all_for_user(user_id: int) -> None:
+    """Every open link of this person stops working (a password was set, by whatever
+    route: an older invitation or reset link would set it again and end their sessions)."""
+    db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.user_id == user_id, OneTimeToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

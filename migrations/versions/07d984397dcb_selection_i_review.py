@@ -1,7 +1,7 @@
 """Selection I: review setups, rubric, reviewer pool, conflicts, assignments, reviews, threads
 
 Revision ID: 07d984397dcb
-Revises: d7a3b5c9e2f1
+Revises: c4e8a1f2b6d3
 Create Date: 2026-12-04 19:55:00.113546
 
 The review phase of a cycle was two plain dates on `cycles`; it becomes two moments on
@@ -20,7 +20,7 @@ JAPAN = timezone(timedelta(hours=9))  # no daylight saving time: a fixed offset 
 
 # revision identifiers, used by Alembic.
 revision = '07d984397dcb'
-down_revision = 'd7a3b5c9e2f1'
+down_revision = 'c4e8a1f2b6d3'
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from portal.accounts.models import Role
 from portal.config import LANGUAGES
+from portal.forms import Form
 from portal.i18n import valid_timezone
 
 ROLE_LABELS = {
@@ -22,14 +23,14 @@ def _timezone(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
     timezone = SelectField(_l("Time zone"), validators=[Optional(), _timezone],
                            validate_choice=False)
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     roles = SelectMultipleField(
@@ -41,13 +42,13 @@ class InviteForm(FlaskForm):
     language = SelectField(_l("Language of the invitation"), choices=list(LANGUAGES.items()))
 
 
-class ColleagueInviteForm(FlaskForm):
+class ColleagueInviteForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     language = SelectField(_l("Language of the invitation"), choices=list(LANGUAGES.items()))
 
 
-class RolesForm(FlaskForm):
+class RolesForm(Form):
     roles = SelectMultipleField(
         _l("Roles"), choices=[(str(r), label) for r, label in ROLE_LABELS.items()]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import datetime
 
@@ -12,7 +13,8 @@ from portal.db import UTCDateTime, utcnow
 from portal.extensions import Model
 from portal.roles import Role
 
-__all__ = ["RecoveryCode", "Role", "User", "UserRole", "new_session_token"]
+__all__ = ["ColleagueInvitation", "RecoveryCode", "Role", "User", "UserRole",
+           "new_session_token"]
 
 
 def new_session_token() -> str:
@@ -107,3 +109,33 @@ class RecoveryCode(Model):
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
+
+class ColleagueConflict(enum.StrEnum):
+    """Why a nominator's invitation of a colleague made no account (staff look at it)."""
+
+    COLLEAGUE = "colleague"  # already a nominator of the same institution
+    OTHER_INSTITUTION = "other_institution"  # a nominator of another institution
+    OTHER_ROLES = "other_roles"  # an account with other roles (reviewer, alumnus, staff)
+    DEACTIVATED = "deactivated"
+
+
+class ColleagueInvitation(Model):
+    """A nominator invited a colleague. The nominator sees the same row whatever the address
+    is; when an account already uses it, no account is made or changed (`conflict` says
+    why) and staff see it on the institution's page."""
+
+    __tablename__ = "colleague_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The account the invitation made (none when there was a conflict).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    conflict: Mapped[str | None] = mapped_column(String(20))
+    conflict_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))

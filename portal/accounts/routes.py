@@ -37,16 +37,12 @@ def colleagues() -> ResponseReturnValue:
     user = current_account()
     form = ColleagueInviteForm()
     if form.validate_on_submit():
-        try:
-            services.invite(
-                email=form.email.data, name=form.name.data, roles=[Role.NOMINATOR],
-                inviter=user, institution_id=user.institution_id,
-                language=form.language.data,
-            )
-        except services.AccountError as exc:  # shown beside the field, the form kept
-            form.email.errors.append(str(exc.message))
-        else:
-            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
-            return see_other("accounts.colleagues")
-    return render_template("accounts/colleagues.html", form=form,
-                           people=services.colleagues_of(user)), 422 if form.errors else 200
+        # The same answer for every address (an existing account is for staff to sort out).
+        services.invite_colleague(email=form.email.data, name=form.name.data, inviter=user,
+                                  language=form.language.data)
+        flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+        return see_other("accounts.colleagues")
+    return render_template(
+        "accounts/colleagues.html", form=form, people=services.colleagues_of(user),
+        pending=services.pending_colleagues(user.institution_id or 0),
+    ), 422 if form.errors else 200

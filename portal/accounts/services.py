@@ -5,26 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import tokens
-from portal.accounts.models import Role, User, UserRole, new_session_token
+from portal.accounts.models import (
+    ColleagueConflict,
+    ColleagueInvitation,
+    Role,
+    User,
+    UserRole,
+    new_session_token,
+)
 from portal.accounts.passwords import hash_password
 from portal.audit.services import record
 from portal.db import utcnow
 from portal.errors import Refused
 from portal.extensions import db
 from portal.listing import ListFilters, Page, page_of
-from portal.notify.services import queue_mail
+from portal.notify.services import queue_mail, recipient_allows
+from portal.web import external_url as external_url  # re-exported: mails of other areas
 
 INVITE = "invite"
 RESET = "reset"
+PENDING_SHOWN = 100  # colleague invitations listed (most recent)
 
 
 class AccountError(Refused):
@@ -39,12 +47,6 @@ def by_email(email: str) -> User | None:
     return db.session.scalars(
         select(User).where(User.email == normalize_email(email))  # stored normalised
     ).first()
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """Absolute link for e-mails, on the configured public address (never the Host header)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
 
 
 def grant(user: User, role: Role | str) -> bool:
@@ -117,14 +119,100 @@ def invite(
     return user
 
 
+def invite_colleague(*, email: str, name: str, inviter: User, language: str = "en"
+                     ) -> ColleagueInvitation:
+    """A nominator invites a colleague to their own institution. What the nominator sees
+    does not depend on the address: a new one gets an account and the invitation mail; an
+    address that has an account already (of any kind) is left exactly as it is, no mail
+    goes, and the conflict is kept for staff (the institution's page)."""
+    if inviter.institution_id is None:
+        raise AccountError(_l("A nominator must belong to an institution."))
+    email = normalize_email(email)
+    row = ColleagueInvitation(institution_id=inviter.institution_id, email=email,
+                              name=name.strip(), invited_by_id=inviter.id)
+    existing = by_email(email)
+    if existing is None:
+        row.user_id = invite(email=email, name=name, roles=[Role.NOMINATOR], inviter=inviter,
+                             institution_id=inviter.institution_id, language=language).id
+    else:
+        row.conflict = _conflict(existing, inviter.institution_id)
+        row.conflict_user_id = existing.id
+        record("account.colleague_conflict", actor=inviter, object_type="user",
+               object_id=existing.id, details={"email": email, "reason": row.conflict,
+                                               "institution_id": inviter.institution_id})
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _conflict(existing: User, institution_id: int) -> ColleagueConflict:
+    if not existing.active:
+        return ColleagueConflict.DEACTIVATED
+    if existing.has_role(Role.NOMINATOR):
+        return (ColleagueConflict.COLLEAGUE if existing.institution_id == institution_id
+                else ColleagueConflict.OTHER_INSTITUTION)
+    return ColleagueConflict.OTHER_ROLES
+
+
+@dataclass(frozen=True)
+class PendingColleague:
+    """An invitation the colleagues page lists as waiting (the same for every address)."""
+
+    name: str
+    email: str
+    invited_at: datetime
+
+
+def pending_colleagues(institution_id: int) -> list[PendingColleague]:
+    """Invitations of this institution's nominators not yet taken up (and nominators staff
+    invited who have not set a password yet), newest first."""
+    rows = db.session.execute(
+        select(ColleagueInvitation, User.password_hash)
+        .outerjoin(User, User.id == ColleagueInvitation.user_id)
+        .where(ColleagueInvitation.institution_id == institution_id)
+        .order_by(ColleagueInvitation.created_at.desc()).limit(PENDING_SHOWN)).all()
+    shown = [PendingColleague(row.name, row.email, row.created_at)
+             for row, password in rows if password is None]
+    listed = {p.email for p in shown}
+    waiting = db.session.scalars(
+        select(User).where(User.institution_id == institution_id,
+                           User.password_hash.is_(None), User.active)).all()
+    shown += [PendingColleague(u.name, u.email, u.created_at) for u in waiting
+              if u.email not in listed and u.has_role(Role.NOMINATOR)]
+    return sorted(shown, key=lambda p: p.invited_at, reverse=True)
+
+
+def colleague_conflicts(institution_id: int) -> list[tuple[ColleagueInvitation, User | None]]:
+    """For staff: colleague invitations that found an existing account, newest first."""
+    return [(row, user) for row, user in db.session.execute(
+        select(ColleagueInvitation, User)
+        .outerjoin(User, User.id == ColleagueInvitation.conflict_user_id)
+        .where(ColleagueInvitation.institution_id == institution_id,
+               ColleagueInvitation.conflict.is_not(None))
+        .order_by(ColleagueInvitation.created_at.desc()).limit(PENDING_SHOWN)).tuples()]
+
+
 def set_password(user: User, password: str, *, action: str | None = None) -> None:
-    """New password; every other session of this user ends. `action`: the audit record
-    (the person sets their own password: they are the actor)."""
+    """New password; every other session of this user ends, and every link still open for
+    them (invitation, reset) stops working. `action`: the audit record (the person sets
+    their own password: they are the actor)."""
+    had_password = user.password_hash is not None
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
-    tokens.revoke_for_user(user.id, RESET)
+    tokens.revoke_all_for_user(user.id)
     if action:
         record(action, actor=user, object_type="user", object_id=user.id)
+    if had_password:  # a first password (an invitation) is no news to its owner
+        tell_security_change(user, "password_changed",
+                             _l("Your password was changed"))
+
+
+def tell_security_change(user: User, template: str, subject: object) -> None:
+    """Mail the person that their password changed or their second factor went off, with
+    the link to set a new password if it was not them."""
+    queue_mail(user.email, template, subject=subject, language=user.language or "en",
+               when=utcnow().strftime("%Y-%m-%d %H:%M"),
+               link=external_url("auth.forgot_password"))
 
 
 def create_staff(*, email: str, name: str, password: str) -> User:
@@ -179,9 +267,11 @@ def set_roles(user: User, wanted: Iterable[Role], actor: User) -> tuple[list[str
 
 
 def colleagues_of(user: User) -> list[User]:
-    """The nominators of the person's own institution."""
+    """The nominators of the person's own institution who have joined (set a password);
+    invitations still open are `pending_colleagues`."""
     people = db.session.scalars(
-        select(User).where(User.institution_id == user.institution_id).order_by(User.name)
+        select(User).where(User.institution_id == user.institution_id,
+                           User.password_hash.is_not(None)).order_by(User.name)
     ).all()
     return [p for p in people if p.has_role(Role.NOMINATOR)]
 
@@ -227,8 +317,7 @@ def deactivate(user: User, actor: User) -> None:
     user.active = False
     user.deactivated_at = utcnow()
     user.session_token = new_session_token()  # every open session ends at its next request
-    tokens.revoke_for_user(user.id, INVITE)
-    tokens.revoke_for_user(user.id, RESET)
+    tokens.revoke_all_for_user(user.id)
     record("account.deactivated", actor=actor, object_type="user", object_id=user.id,
            details={"email": user.email})
 
@@ -248,13 +337,16 @@ def request_password_reset(email: str) -> None:
     user = by_email(email)
     if user is None or not user.active:
         return
+    if not recipient_allows("password-reset", user.email,
+                            current_app.config["PASSWORD_RESET_MAIL_LIMIT"]):
+        return  # the address had its share of reset mails for now
     tokens.revoke_for_user(user.id, RESET)
     secret = tokens.issue(
         RESET, user_id=user.id, lifetime=timedelta(hours=current_app.config["TOKEN_HOURS"])
     )
-    queue_mail(
+    queue_mail(  # the portal's own text and the link only: anybody can ask for it
         user.email, "password_reset", subject=_l("Reset your password"),
-        language=user.language or "en", name=user.name,
+        language=user.language or "en",
         link=external_url("auth.reset_password", token=secret),
         hours=current_app.config["TOKEN_HOURS"],
     )

@@ -10,7 +10,6 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     Field,
     IntegerField,
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from portal.alumni.importer import ENCODINGS, TARGETS
 from portal.alumni.services import FIRST_YEAR
 from portal.config import LANGUAGES
+from portal.forms import DateField, Form
 from portal.i18n import country_choices, timezone_choices, valid_timezone
 
 
@@ -37,7 +37,7 @@ def _cycle_year(form: FlaskForm, field: Field) -> None:
                                  last=date.today().year))
 
 
-class ProfileFields(FlaskForm):
+class ProfileFields(Form):
     """What an alumnus keeps up to date (staff see the same fields on the record)."""
 
     position = StringField(_l("Current position"), validators=[Length(max=200)])
@@ -75,23 +75,30 @@ class AlumnusForm(ProfileFields):
     notes = TextAreaField(_l("Notes (staff only)"), validators=[Length(max=5000)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("Spreadsheet (CSV or XLSX, at most 5 MB)"),
                      validators=[FileRequired(_l("Choose a file."))])
     encoding = SelectField(_l("Encoding of a CSV file"), choices=list(ENCODINGS.items()),
                            default="auto")
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     other_id = IntegerField(_l("Number of the other record (it is merged into this one)"),
                             validators=[DataRequired()])
 
 
-class CycleForm(FlaskForm):
+class CycleForm(Form):
     cycle_id = SelectField(_l("Cycle"), coerce=int, validate_choice=True)
 
 
-class ConfirmForm(FlaskForm):
+class ChangeDecisionForm(Form):
+    """Staff confirm or decline what an alumnus asked to change (two buttons)."""
+
+    decision = SelectField(choices=[("confirm", _l("Confirm")), ("decline", _l("Decline"))],
+                           validators=[DataRequired()])
+
+
+class ConfirmForm(Form):
     """A POST with nothing but the CSRF token (bulk actions, confirmations)."""
 
 
@@ -104,5 +111,5 @@ def mapping_form(headers: list[str], mapping: list[str],
                                 else "")
         for i, header in enumerate(headers)
     }
-    form_class = type("MappingForm", (FlaskForm,), fields)
+    form_class = type("MappingForm", (Form,), fields)
     return form_class(formdata=formdata) if formdata is not None else form_class()

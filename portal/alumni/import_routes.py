@@ -37,7 +37,7 @@ from portal.storage import clean_filename, get_storage
 from portal.storage.base import NotFound
 from portal.storage.checks import FileTooLarge, spool_limited
 from portal.transaction import discard
-from portal.web import see_other
+from portal.web import FORM_OVERHEAD, body_limit, see_other
 
 STAGE_SECONDS = 12 * 3600  # a started import can be finished within this time
 
@@ -74,6 +74,7 @@ def _mapping_from(form: FlaskForm, headers: list[str]) -> list[str]:
 
 @bp.route("/admin/alumni/import", methods=["GET", "POST"])
 @staff_required
+@body_limit(lambda: max_bytes() + FORM_OVERHEAD)
 def import_upload() -> ResponseReturnValue:
     form = UploadForm()
     status = 200

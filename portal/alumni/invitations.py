@@ -15,14 +15,17 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
 
 from portal import jobs
 from portal.accounts.models import Role, User
 from portal.accounts.services import AccountError, by_email, invite
 from portal.alumni.models import AlumniInvitation, Alumnus, InvitationStatus
+from portal.alumni.services import AlumniError
 from portal.audit.services import record
 from portal.db import rowcount, utcnow
+from portal.errors import Conflict
 from portal.extensions import db
 from portal.notify.models import MailStatus, OutboxMessage
 from portal.transaction import run_unit
@@ -57,7 +60,8 @@ def request_invitations(selection: Select[tuple[Alumnus]], actor: User | None,
     now = now or utcnow()
     result = RequestResult()
     pending = select(AlumniInvitation.alumnus_id).where(
-        AlumniInvitation.status.in_([InvitationStatus.PENDING, InvitationStatus.SENDING]))
+        AlumniInvitation.status.in_([InvitationStatus.PENDING, InvitationStatus.SENDING,
+                                     InvitationStatus.HELD]))
     rows = db.session.execute(
         selection.with_only_columns(Alumnus.id, Alumnus.email, Alumnus.user_id,
                                     Alumnus.invited_at, Alumnus.id.in_(pending))
@@ -117,12 +121,13 @@ def _due_ids(now: datetime) -> list[int]:
 
 def _send_due(now: datetime | None) -> str:
     now = now or utcnow()
-    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    counts = {"sent": 0, "skipped": 0, "failed": 0, InvitationStatus.HELD: 0}
     for invitation_id in run_unit(_due_ids, now):
         outcome = run_unit(_send_one, invitation_id, now)
         if outcome:
             counts[outcome] += 1
-    return ", ".join(f"{v} {k}" for k, v in counts.items())
+    return ", ".join(f"{v} {k}" for k, v in counts.items()
+                     if v or k != InvitationStatus.HELD)  # "held" only when some were
 
 
 def _claim(invitation_id: int) -> bool:
@@ -155,6 +160,11 @@ def _send_one(invitation_id: int, now: datetime) -> str | None:
         error = "this address belongs to an account linked to another record"
     elif user is not None and user.password_hash and alumnus.user_id == user.id:
         error = "the account is already claimed"
+    elif user is not None and alumnus.user_id != user.id:
+        # Someone else's account may use this address (a reviewer, a nominator): it gets
+        # no alumnus role and no record until staff confirm the match on the record page.
+        outcome = InvitationStatus.HELD
+        error = "an account with this address exists: staff confirm it is this person"
     elif not _take_cooldown(alumnus.id, now):
         error = "invited within the cool-down period"
     else:
@@ -184,6 +194,57 @@ def _take_cooldown(alumnus_id: int, now: datetime) -> bool:
                or_(Alumnus.invited_at.is_(None), Alumnus.invited_at <= now - cooldown()))
         .values(invited_at=now)
         .execution_options(synchronize_session=False))) == 1
+
+
+def account_match(alumnus: Alumnus) -> User | None:
+    """The account that uses the record's address without being linked to it, when an
+    invitation is held for staff to confirm the match."""
+    held = db.session.scalar(select(AlumniInvitation.id).where(
+        AlumniInvitation.alumnus_id == alumnus.id,
+        AlumniInvitation.status == InvitationStatus.HELD).limit(1))
+    if held is None or not alumnus.email:
+        return None
+    user = by_email(alumnus.email)
+    return user if user is not None and user.id != alumnus.user_id else None
+
+
+def confirm_account_match(alumnus: Alumnus, actor: User) -> User:
+    """Staff confirm the account with the record's address is this alumnus: the record is
+    linked to it and the account gets the alumnus role (the person is told by mail)."""
+    user = account_match(alumnus)
+    if user is None or alumnus.merged_into_id:
+        raise MatchDecided
+    if db.session.scalar(select(Alumnus.id).where(Alumnus.user_id == user.id)) is not None:
+        raise AlumniError(_l("This account is linked to another record. Merge the two "
+                             "records instead."))
+    invite(email=user.email, name=user.name, roles=[Role.ALUMNUS], inviter=actor,
+           language=alumnus.language or "en")
+    alumnus.user_id = user.id
+    db.session.execute(
+        update(AlumniInvitation)
+        .where(AlumniInvitation.alumnus_id == alumnus.id,
+               AlumniInvitation.status == InvitationStatus.HELD)
+        .values(status=InvitationStatus.SENT, user_id=user.id, sent_at=utcnow(),
+                error="staff confirmed the account")
+        .execution_options(synchronize_session=False))
+    record("alumni.account_linked", actor=actor, object_type="alumnus", object_id=alumnus.id,
+           details={"user_id": user.id, "email": user.email})
+    return user
+
+
+class MatchDecided(Conflict):
+    """The held invitation was decided or changed meanwhile (409)."""
+
+    default_message = _l("There is no account match to confirm on this record any more.")
+
+
+def held_invitations(limit: int = 500) -> list[tuple[AlumniInvitation, Alumnus]]:
+    """Invitations waiting for staff to confirm an account match, newest first."""
+    return [(i, a) for i, a in db.session.execute(
+        select(AlumniInvitation, Alumnus)
+        .join(Alumnus, Alumnus.id == AlumniInvitation.alumnus_id)
+        .where(AlumniInvitation.status == InvitationStatus.HELD)
+        .order_by(AlumniInvitation.requested_at.desc()).limit(limit)).tuples()]
 
 
 def failed_invitations(limit: int = 500) -> list[SimpleNamespace]:

@@ -49,6 +49,11 @@ class Alumnus(Model):
     city: Mapped[str] = mapped_column(String(120), default="")
     timezone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # What the alumnus asked to change on their profile, waiting for staff: country and
+    # specialty decide which events they may join, so they change when staff confirm.
+    requested_country: Mapped[str | None] = mapped_column(String(2))
+    requested_specialty: Mapped[str | None] = mapped_column(String(60))
+    change_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     contact_by_email: Mapped[bool] = mapped_column(Boolean, default=True)
     # Shown in the alumni directory only when the person opts in; the e-mail address
     # only with a second, separate opt-in.
@@ -86,6 +91,12 @@ class Alumnus(Model):
     def specialty_label(self) -> str:
         return self.specialty.replace("_", " ").capitalize()
 
+    @property
+    def requested_changes(self) -> dict[str, str]:
+        """{field: value asked for} of the changes waiting for staff."""
+        asked = {"country": self.requested_country, "specialty": self.requested_specialty}
+        return {field: value for field, value in asked.items() if value}
+
 
 class InvitationStatus:
     PENDING = "pending"  # waits for its minute (throttle)
@@ -93,6 +104,9 @@ class InvitationStatus:
     SENT = "sent"
     SKIPPED = "skipped"  # invited recently, already claimed, no address...
     FAILED = "failed"  # the account could not be created (reason in `error`)
+    # An account with the record's address exists and is not linked to it: giving it the
+    # record (and the alumnus role) waits for staff to confirm it is the same person.
+    HELD = "held"
 
 
 class AlumniInvitation(Model):

@@ -23,9 +23,15 @@ def profile() -> ResponseReturnValue:
     if alumnus is None:
         return render_template("alumni/profile.html", alumnus=None, form=None)
     form = ProfileForm(obj=alumnus).with_choices()
+    if not form.is_submitted():
+        for field, value in alumnus.requested_changes.items():  # what they asked for
+            form[field].data = value
     if form.validate_on_submit():
         services.update_profile(alumnus, form.data, user)
         flash(_("Your profile is saved."), "success")
+        if alumnus.requested_changes:
+            flash(_("A new country or specialty is changed once program staff confirm it: "
+                    "they decide which events you may join."), "info")
         return see_other("alumni.profile")
     percent, missing = services.completeness(alumnus)
     return render_template("alumni/profile.html", alumnus=alumnus, form=form, percent=percent,

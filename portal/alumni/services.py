@@ -21,7 +21,8 @@ from portal.accounts.models import User
 from portal.alumni.models import AlumniInvitation, Alumnus
 from portal.audit.services import record
 from portal.config import LANGUAGES
-from portal.errors import Refused
+from portal.db import utcnow
+from portal.errors import Conflict, Refused
 from portal.extensions import db
 from portal.listing import ListFilters, Page, page_of, parse_int
 
@@ -41,9 +42,13 @@ RECORD_FIELDS = (
 # What the alumnus keeps up to date. An import never overwrites these on a claimed record
 # (an old spreadsheet must not undo what the person wrote); it only fills blanks.
 PROFILE_FIELDS = frozenset({
-    "email", "specialty", "country", "institution_now", "position", "city", "timezone",
-    "language", "contact_by_email", "directory_visible", "directory_show_email",
+    "email", "institution_now", "position", "city", "timezone", "language",
+    "contact_by_email", "directory_visible", "directory_show_email",
 })
+# What the alumnus may ask to change on the profile, and staff confirm: who may join an
+# event depends on them (portal.events.policy.eligible), so the record keeps what staff
+# know until they confirm.
+CONFIRMED_FIELDS = ("country", "specialty")
 # Fields counted by the profile-completeness gauge on the alumnus' dashboard.
 COMPLETENESS_FIELDS = {
     "position": _l("Current position"),
@@ -57,6 +62,12 @@ COMPLETENESS_FIELDS = {
 
 class AlumniError(Refused):
     """A rule about alumni records said no (422); `message` is shown to the user."""
+
+
+class ChangesDecided(Conflict):
+    """Someone decided (or the alumnus withdrew) the requested change first (409)."""
+
+    default_message = _l("There is no change to decide on this record any more.")
 
 
 def resolve(alumnus: Alumnus | None) -> Alumnus | None:
@@ -100,6 +111,7 @@ class Filters(ListFilters):
     has_account: str = ""  # "yes", "no" or ""
     q: str = ""
     merged: bool = False  # staff: also show records merged into others
+    changes: bool = False  # staff: only records with a change to confirm
 
     @classmethod
     def parse(cls, args: Mapping[str, object]) -> dict[str, object]:
@@ -111,6 +123,7 @@ class Filters(ListFilters):
             "has_account": has_account if has_account in ("yes", "no") else "",
             "q": str(args.get("q") or "").strip()[:100],
             "merged": str(args.get("merged") or "") in ("1", "on", "yes"),
+            "changes": str(args.get("changes") or "") in ("1", "on", "yes"),
         }
 
     def as_args(self) -> dict[str, Any]:
@@ -128,7 +141,7 @@ class DirectoryFilters(Filters):
 
     @classmethod
     def parse(cls, args: Mapping[str, object]) -> dict[str, object]:
-        return {**super().parse(args), "has_account": "", "merged": False}
+        return {**super().parse(args), "has_account": "", "merged": False, "changes": False}
 
 
 def apply_filters(query: Select[tuple[Alumnus]], f: Filters, *, with_email: bool = True
@@ -145,6 +158,8 @@ def apply_filters(query: Select[tuple[Alumnus]], f: Filters, *, with_email: bool
         query = query.where(Alumnus.user_id.is_(None))
     if not f.merged:
         query = query.where(Alumnus.merged_into_id.is_(None))
+    if f.changes:
+        query = query.where(Alumnus.change_requested_at.is_not(None))
     if f.q:
         like = f"%{f.q.casefold()}%"
         terms = [Alumnus.name_key.like(like), func.lower(Alumnus.given_names).like(like),
@@ -256,9 +271,11 @@ def update_record(alumnus: Alumnus, data: Mapping[str, Any], actor: User | None
 
 def update_profile(alumnus: Alumnus, data: Mapping[str, Any], user: User
                    ) -> dict[str, list[Any]]:
-    """The alumnus edits their own profile (fields they own, nothing else)."""
+    """The alumnus edits their own profile (fields they own, nothing else); a new country
+    or specialty becomes a request staff confirm (`requested_changes`)."""
     own = PROFILE_FIELDS - {"email"}  # the address is the account's; changed by staff
     changes = _assign(alumnus, data, frozenset(own))
+    asked = _ask_for_changes(alumnus, data)
     if not alumnus.directory_visible:
         alumnus.directory_show_email = False  # hidden people show nothing
     # The account follows the profile, so pages and mails use the same zone and language.
@@ -269,7 +286,50 @@ def update_profile(alumnus: Alumnus, data: Mapping[str, Any], user: User
     if changes:
         record("alumni.profile_updated", actor=user, object_type="alumnus",
                object_id=alumnus.id, details={"fields": sorted(changes)})
+    if asked:
+        record("alumni.change_requested", actor=user, object_type="alumnus",
+               object_id=alumnus.id, details=asked)
     return changes
+
+
+def _ask_for_changes(alumnus: Alumnus, data: Mapping[str, Any]) -> dict[str, str | None]:
+    """Store what the profile form asks for country and specialty (a value equal to the
+    record's withdraws the request); returns what changed in the requests."""
+    changed: dict[str, str | None] = {}
+    for field in CONFIRMED_FIELDS:
+        if field not in data:
+            continue
+        value = str(_clean(field, data[field]) or "")
+        wanted = value if value and value != getattr(alumnus, field) else None
+        column = f"requested_{field}"
+        if getattr(alumnus, column) != wanted:
+            setattr(alumnus, column, wanted)
+            changed[field] = wanted
+    if changed:
+        alumnus.change_requested_at = utcnow() if alumnus.requested_changes else None
+    return changed
+
+
+def decide_changes(alumnus: Alumnus, *, confirm: bool, actor: User) -> dict[str, str]:
+    """Staff confirm (the record takes the values) or decline what the alumnus asked for;
+    returns the requests decided."""
+    asked = alumnus.requested_changes
+    if not asked:
+        raise ChangesDecided
+    if confirm:
+        for field, value in asked.items():
+            setattr(alumnus, field, value)
+    alumnus.requested_country = alumnus.requested_specialty = None
+    alumnus.change_requested_at = None
+    record("alumni.change_confirmed" if confirm else "alumni.change_declined", actor=actor,
+           object_type="alumnus", object_id=alumnus.id, details=asked)
+    return asked
+
+
+def change_requests_count() -> int:
+    """Records whose alumnus asked for a change staff have not decided."""
+    return db.session.scalar(select(func.count(Alumnus.id)).where(
+        Alumnus.change_requested_at.is_not(None), Alumnus.merged_into_id.is_(None))) or 0
 
 
 def completeness(alumnus: Alumnus | None) -> tuple[int, list[Any]]:

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from portal.accounts.policy import current_account, staff_required
 from portal.alumni import bp, invitations, services
-from portal.alumni.forms import AlumnusForm, ConfirmForm, MergeForm
+from portal.alumni.forms import AlumnusForm, ChangeDecisionForm, ConfirmForm, MergeForm
 from portal.alumni.models import Alumnus
 from portal.alumni.services import Filters
 from portal.extensions import db
+from portal.listing import parse_int
 from portal.web import back_to, page_or_partial, see_other
 
 
@@ -23,7 +24,8 @@ def staff_index() -> ResponseReturnValue:
     rows, accounts = services.staff_page(filters)
     return page_or_partial(
         "alumni/staff_index.html", "alumni/_staff_table.html", rows=rows, filters=filters,
-        accounts=accounts, choices=services.filter_values())
+        accounts=accounts, choices=services.filter_values(),
+        change_requests=services.change_requests_count())
 
 
 @bp.route("/admin/alumni/new", methods=["GET", "POST"])
@@ -52,8 +54,39 @@ def staff_edit(alumnus_id: int) -> ResponseReturnValue:
         account=services.account_of(alumnus), merged=services.history(alumnus),
         survivor=services.resolve(alumnus) if alumnus.merged_into_id else None,
         invitations=services.invitations_of(alumnus), merge_form=MergeForm(),
-        choices=services.filter_values(),
+        decision_form=ChangeDecisionForm(formdata=None), choices=services.filter_values(),
+        account_match=invitations.account_match(alumnus),
     ), 422 if form.errors else 200
+
+
+@bp.post("/admin/alumni/<int:alumnus_id>/changes")
+@staff_required
+def staff_decide_changes(alumnus_id: int) -> ResponseReturnValue:
+    """Confirm or decline the country or specialty the alumnus asked for."""
+    alumnus = db.get_or_404(Alumnus, alumnus_id)
+    back_to(url_for("alumni.staff_edit", alumnus_id=alumnus.id))
+    form = ChangeDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    confirm = form.decision.data == "confirm"
+    services.decide_changes(alumnus, confirm=confirm, actor=current_account())
+    flash(_("The change is confirmed: the record says so now.") if confirm
+          else _("The change is declined; the record stays as it was."), "success")
+    return see_other("alumni.staff_edit", alumnus_id=alumnus.id)
+
+
+@bp.post("/admin/alumni/<int:alumnus_id>/account")
+@staff_required
+def staff_confirm_account(alumnus_id: int) -> ResponseReturnValue:
+    """Staff confirm that the account using the record's address is this alumnus."""
+    alumnus = db.get_or_404(Alumnus, alumnus_id)
+    back_to(url_for("alumni.staff_edit", alumnus_id=alumnus.id))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = invitations.confirm_account_match(alumnus, current_account())
+    flash(_("The record is linked to %(email)s, which is now an alumnus account.",
+            email=user.email), "success")
+    return see_other("alumni.staff_edit", alumnus_id=alumnus.id)
 
 
 @bp.route("/admin/alumni/<int:alumnus_id>/merge", methods=["GET", "POST"])
@@ -62,9 +95,10 @@ def staff_merge(alumnus_id: int) -> ResponseReturnValue:
     """Merge record `other_id` into this one: GET compares the two, POST merges."""
     target = db.get_or_404(Alumnus, alumnus_id)
     form = MergeForm(formdata=request.values)
-    if not form.other_id.data:
+    other_id = parse_int(request.values.get("other_id"))  # a record number, or no such record
+    if other_id is None:
         abort(404)
-    source = db.get_or_404(Alumnus, form.other_id.data)
+    source = db.get_or_404(Alumnus, other_id)
     if request.method == "POST":
         back_to(url_for("alumni.staff_edit", alumnus_id=target.id))
         services.merge(source, target, current_account())
@@ -103,4 +137,5 @@ def staff_invite() -> ResponseReturnValue:
 @staff_required
 def staff_invitations() -> ResponseReturnValue:
     return render_template("alumni/invitations.html", counts=invitations.queue_counts(),
-                           failed=invitations.failed_invitations())
+                           failed=invitations.failed_invitations(),
+                           held=invitations.held_invitations())

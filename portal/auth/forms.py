@@ -1,14 +1,14 @@
 """Sign-in, password and second-factor forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.accounts.passwords import MIN_LENGTH
+from portal.forms import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)],
@@ -16,17 +16,17 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     code = StringField(_l("Code from your authenticator app, or a recovery code"),
                        validators=[DataRequired(), Length(max=32)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=MIN_LENGTH, max=1024,
@@ -45,11 +45,11 @@ class ChangePasswordForm(NewPasswordForm):
                             render_kw={"autocomplete": "current-password"})
 
 
-class EnableTwoFactorForm(FlaskForm):
+class EnableTwoFactorForm(Form):
     code = StringField(_l("6-digit code from the app"), validators=[DataRequired(), Length(max=10)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     password = PasswordField(_l("Your password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar, cast
 
-from flask import current_app, request, session
+from flask import Response, current_app, g, request, session
+from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
 from portal.accounts.models import User, new_session_token
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.accounts.policy import viewer
 from portal.accounts.services import by_email, normalize_email
 from portal.audit.services import record
 from portal.db import utcnow
-from portal.extensions import db, login_manager
+from portal.extensions import db, limiter, login_manager
 
 PENDING_2FA = "pending_2fa"
 PENDING_2FA_SECONDS = 300
@@ -83,13 +88,59 @@ def end_session(user: User | None) -> None:
     session.clear()
 
 
+# --- limits on password and code guesses ----------------------------------------------------
+#
+# Failures are counted per account and address together (LOGIN_LIMIT, growing windows):
+# wrong passwords from one address do not lock the account for its owner elsewhere, and
+# one person's typos do not block the other accounts behind a hospital's shared address.
+# Higher ceilings bound an account tried from many addresses (LOGIN_ACCOUNT_LIMIT) and an
+# address trying many accounts (LOGIN_ADDRESS_LIMIT). The counts live in the limiter's
+# store (Redis in production), so every worker sees them; a refusal is a 429 with
+# Retry-After, never a sleep in the worker. Changing the password and turning the second
+# factor off count against the same limits as signing in.
+
+def _address() -> str:
+    return get_remote_address() or "-"
+
+
+def _typed_account() -> str:
+    return normalize_email(request.form.get("email", ""))[:254]
+
+
+def _signed_in_account() -> str:
+    user = viewer()
+    return user.email if user is not None else ""
+
+
+def login_pair_key() -> str:
+    """Rate-limit key of the sign-in form: the account typed, from this address."""
+    return f"pair:{_typed_account()}|{_address()}"
+
+
 def login_key() -> str:
-    """Rate-limit key for the account being tried (whoever tries it)."""
-    return "acct:" + normalize_email(request.form.get("email", ""))[:254]
+    """Rate-limit key for the account being tried (whoever tries it, from anywhere)."""
+    return "acct:" + _typed_account()
+
+
+def own_pair_key() -> str:
+    """The signed-in person's account from this address (password change, 2FA off)."""
+    return f"pair:{_signed_in_account()}|{_address()}"
+
+
+def own_account_key() -> str:
+    return "acct:" + _signed_in_account()
 
 
 def login_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT"])
+
+
+def login_account_limit() -> str:
+    return str(current_app.config["LOGIN_ACCOUNT_LIMIT"])
+
+
+def login_address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
 
 
 def forgot_password_limit() -> str:
@@ -98,3 +149,33 @@ def forgot_password_limit() -> str:
 
 def second_factor_limit() -> str:
     return str(current_app.config["SECOND_FACTOR_LIMIT"])
+
+
+def refuse_password() -> None:
+    """A view that checked a password and found it wrong: the answer counts as a failure
+    (see `password_refused`)."""
+    g.password_refused = True
+
+
+def password_refused(_response: Response) -> bool:
+    """deduct_when of the limits of views that check a password themselves."""
+    return bool(g.get("password_refused"))
+
+
+V = TypeVar("V", bound=Callable[..., ResponseReturnValue])
+
+
+def own_password_limits() -> Callable[[V], V]:
+    """The sign-in limits (shared counters) on a view where a signed-in person types their
+    password again (change it, turn the second factor off): guessing it there counts as
+    guessing it at sign-in. The view calls `refuse_password()` when it is wrong."""
+    pair = limiter.shared_limit(login_limit, "login-pair", key_func=own_pair_key,
+                                methods=["POST"], deduct_when=password_refused)
+    account = limiter.shared_limit(login_account_limit, "login-account",
+                                   key_func=own_account_key, methods=["POST"],
+                                   deduct_when=password_refused)
+
+    def decorator(view: V) -> V:
+        return cast(V, pair(account(view)))
+
+    return decorator

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -21,8 +24,13 @@ from portal.auth.login import (
     end_session,
     forgot_password_limit,
     hold_for_second_factor,
+    login_account_limit,
+    login_address_limit,
     login_key,
     login_limit,
+    login_pair_key,
+    own_password_limits,
+    refuse_password,
     start_session,
 )
 from portal.extensions import db, limiter
@@ -31,14 +39,20 @@ from portal.web import see_other
 
 
 def _failed(response: Response) -> bool:
-    # Only refused attempts count against the limit; a successful login redirects.
-    return response.status_code != 303
+    # Only refused attempts count against the limit: a successful login redirects, and an
+    # attempt the limit itself held back (429) checked no password.
+    return response.status_code not in (303, 429)
 
 
+# The limits of portal.auth.login: this account from this address, this account from
+# anywhere (shared with the views below that check the password of a signed-in person),
+# and this address whatever account it tries.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, key_func=login_key, methods=["POST"], deduct_when=_failed,
-               scope="login-account")
-@limiter.limit(login_limit, methods=["POST"], deduct_when=_failed, scope="login-ip")
+@limiter.shared_limit(login_limit, "login-pair", key_func=login_pair_key, methods=["POST"],
+                      deduct_when=_failed)
+@limiter.shared_limit(login_account_limit, "login-account", key_func=login_key,
+                      methods=["POST"], deduct_when=_failed)
+@limiter.limit(login_address_limit, methods=["POST"], deduct_when=_failed, scope="login-ip")
 def login() -> ResponseReturnValue:
     if viewer() is not None:
         return redirect(safe_next(request.args.get("next")))
@@ -113,12 +127,14 @@ def accept_invitation(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@own_password_limits()
 @login_required
 def change_password() -> ResponseReturnValue:
     user = current_account()  # not the proxy: login_user keeps it
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.current.data):
+            refuse_password()
             form.current.errors.append(_("This is not your current password."))
         else:
             accounts.set_password(user, form.password.data, action="account.password_changed")
@@ -130,5 +146,11 @@ def change_password() -> ResponseReturnValue:
 
 @bp.app_errorhandler(429)
 def too_many(_error: HTTPException) -> ResponseReturnValue:
-    # Refused before or by the view: the commit point has rolled back whatever it began.
-    return render_template("errors/429.html"), 429
+    """Refused before the view (the commit point has rolled back whatever it began): the
+    page and the Retry-After header say when the breached limit lets the next try in."""
+    breached = [limit for limit in limiter.current_limits if limit.breached]
+    now = time.time()
+    wait = max((math.ceil(limit.window.reset_time - now) for limit in breached), default=60)
+    wait = max(wait, 1)
+    minutes = max((wait + 59) // 60, 1)
+    return render_template("errors/429.html", minutes=minutes), 429, {"Retry-After": str(wait)}

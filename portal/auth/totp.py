@@ -8,9 +8,11 @@ import time
 
 import pyotp
 import segno
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, update
 
 from portal.accounts.models import RecoveryCode, User
+from portal.accounts.services import tell_security_change
 from portal.audit.services import record
 from portal.db import rowcount, utcnow
 from portal.extensions import db
@@ -32,22 +34,23 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
 
 
-def check_code(secret: str | None, code: str) -> bool:
+def code_step(secret: str | None, code: str) -> int | None:
+    """The time step `code` belongs to (the previous, current or next one), or None when
+    it is not a code of `secret` now."""
     code = (code or "").replace(" ", "")
-    return bool(secret and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
+    if not secret or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int(time.time()) // totp.interval
+    return next((s for s in (now - 1, now, now + 1)
+                 if secrets.compare_digest(totp.generate_otp(s), code)), None)
 
 
 def use_code(user: User, code: str) -> bool:
     """Accept a code once: the time step it belongs to is recorded, so the same code (or
     an older one) replayed within its validity window is refused, even by a racing request.
     """
-    code = (code or "").replace(" ", "")
-    if not user.totp_secret or not code.isdigit():
-        return False
-    totp = pyotp.TOTP(user.totp_secret)
-    now = int(time.time()) // totp.interval
-    step = next((s for s in (now - 1, now, now + 1)
-                 if secrets.compare_digest(totp.generate_otp(s), code)), None)
+    step = code_step(user.totp_secret, code)
     if step is None:
         return False
     result = db.session.execute(
@@ -64,10 +67,12 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").lower().encode()).hexdigest()
 
 
-def enable(user: User, secret: str) -> list[str]:
-    """Turn the second factor on and return fresh recovery codes (shown once)."""
+def enable(user: User, secret: str, step: int) -> list[str]:
+    """Turn the second factor on with the code of time `step` the person typed (used up:
+    it does not sign in again) and return fresh recovery codes (shown once)."""
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
@@ -76,10 +81,12 @@ def enable(user: User, secret: str) -> list[str]:
 
 
 def disable(user: User) -> None:
+    """Turn the second factor off; the person is told by mail (it may not have been them)."""
     user.totp_secret = None
     user.totp_enabled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record("account.2fa_disabled", actor=user, object_type="user", object_id=user.id)
+    tell_security_change(user, "two_factor_disabled", _l("Two-step sign-in was turned off"))
 
 
 def refuse_code(user: User) -> None:

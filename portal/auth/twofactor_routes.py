@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -15,8 +16,11 @@ from portal.auth import bp, totp
 from portal.auth.forms import ConfirmPasswordForm, EnableTwoFactorForm, SecondFactorForm
 from portal.auth.login import (
     PENDING_2FA,
+    login_account_limit,
     login_limit,
+    own_password_limits,
     pending_second_factor,
+    refuse_password,
     second_factor_limit,
     start_session,
 )
@@ -27,15 +31,30 @@ from portal.web import see_other
 ENROL_SECRET = "totp_enrol_secret"  # noqa: S105  (a session key, not a secret)
 
 
+def _pending_uid() -> str:
+    return str((session.get(PENDING_2FA) or {}).get("uid", ""))
+
+
 def _pending_account() -> str:
     """Rate-limit key of the code step: the account whose password was just given."""
-    return f"2fa-acct:{(session.get(PENDING_2FA) or {}).get('uid', '')}"
+    return f"2fa-acct:{_pending_uid()}"
+
+
+def _pending_pair() -> str:
+    """... from this address (wrong codes from one address lock out only that address)."""
+    return f"2fa-pair:{_pending_uid()}|{get_remote_address()}"
+
+
+def _wrong_code(response: Response) -> bool:
+    return response.status_code == 401
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
 @limiter.limit(second_factor_limit, methods=["POST"], scope="2fa-ip")
-@limiter.limit(login_limit, key_func=_pending_account, methods=["POST"],
-               deduct_when=lambda response: response.status_code == 401, scope="2fa-account")
+@limiter.limit(login_limit, key_func=_pending_pair, methods=["POST"], deduct_when=_wrong_code,
+               scope="2fa-pair")
+@limiter.limit(login_account_limit, key_func=_pending_account, methods=["POST"],
+               deduct_when=_wrong_code, scope="2fa-account")
 def second_factor() -> ResponseReturnValue:
     user, next_url = pending_second_factor()
     if user is None:
@@ -92,16 +111,18 @@ def two_factor_enable() -> ResponseReturnValue:
     form = EnableTwoFactorForm()
     if user.has_2fa or not secret:
         return see_other("auth.two_factor")
-    if not form.validate_on_submit() or not totp.check_code(secret, form.code.data):
+    step = totp.code_step(secret, form.code.data) if form.validate_on_submit() else None
+    if step is None:
         flash(_("The code did not match. Check the time on your phone and try the newest "
                 "code."), "error")
         return see_other("auth.two_factor")
-    codes = totp.enable(user, secret)
+    codes = totp.enable(user, secret, step)
     session.pop(ENROL_SECRET, None)
     return render_template("auth/recovery_codes.html", codes=codes)
 
 
 @bp.post("/account/2fa/disable")
+@own_password_limits()
 @login_required
 def two_factor_disable() -> ResponseReturnValue:
     user = current_account()
@@ -111,6 +132,7 @@ def two_factor_disable() -> ResponseReturnValue:
     if not form.validate_on_submit() or not verify_password(
         user.password_hash, form.password.data
     ):
+        refuse_password()
         flash(_("Your password is needed to turn the second factor off."), "error")
         return see_other("auth.two_factor")
     totp.disable(user)

@@ -11,8 +11,6 @@ from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     Field,
     IntegerField,
     SelectField,
@@ -24,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.cycles.models import ReviewerVisibility, Sensitivity, ValidityRule
+from portal.forms import DateField, DateTimeLocalField, Form
 from portal.i18n import valid_timezone
 
 PRIOR_CHOICES = [
@@ -61,7 +60,7 @@ def _limit(label: LazyString) -> IntegerField:
     return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=100000)])
 
 
-class CycleForm(FlaskForm):
+class CycleForm(Form):
     name = StringField(_l("Name (e.g. FY2027)"), validators=[DataRequired(), Length(max=60)])
     window_timezone = SelectField(_l("Time zone of the dates below"),
                                   validators=[DataRequired(), _timezone], validate_choice=False)
@@ -138,7 +137,7 @@ def parse_specialties(text: str) -> list[tuple[str, str]]:
     return out
 
 
-class RequirementForm(FlaskForm):
+class RequirementForm(Form):
     code = StringField(_l("Code (used in file names, e.g. passport)"),
                        validators=[DataRequired(), Length(max=40)])
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=200)])
@@ -175,5 +174,5 @@ class RequirementForm(FlaskForm):
         return ok
 
 
-class CopyForm(FlaskForm):
+class CopyForm(Form):
     name = StringField(_l("Name of the new cycle"), validators=[DataRequired(), Length(max=60)])

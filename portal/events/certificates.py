@@ -27,7 +27,6 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.services import external_url
 from portal.db import new_key
 from portal.events import fonts
 from portal.events.errors import NotAvailable as NotAvailable  # raised here
@@ -35,6 +34,7 @@ from portal.events.labels import hours, kind_label
 from portal.events.models import Certificate, Event, Registration
 from portal.extensions import db
 from portal.i18n import country_name
+from portal.web import external_url
 
 
 def event_dates(event: Event) -> str:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     EmailField,
     Field,
     FloatField,
@@ -31,12 +29,13 @@ from wtforms.validators import (
 
 from portal.events.labels import KIND_LABELS, MODE_LABELS
 from portal.events.models import EventMode
+from portal.forms import DateTimeLocalField, Form
 from portal.i18n import country_choices, timezone_choices, valid_timezone
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     kind = SelectField(_l("Type"), choices=[(str(k), v) for k, v in KIND_LABELS.items()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=10000)])
@@ -98,29 +97,29 @@ class EventForm(FlaskForm):
             raise ValidationError(_l("Registration must close after it opens."))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token."""
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(Form):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     file = FileField(_l("File (PDF, JPEG or PNG)"), validators=[FileRequired()])
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=10000)])
     include_waitlist = BooleanField(_l("Also send to people on the waitlist"))
 
 
-class GuestForm(FlaskForm):
+class GuestForm(Form):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Your e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     institution = StringField(_l("Your institution"),
                               validators=[DataRequired(), Length(max=200)])
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     rating = RadioField(_l("How useful was the event for your work?"),
                         choices=[("5", _l("5 – very useful")), ("4", "4"), ("3", "3"),
                                  ("2", "2"), ("1", _l("1 – not useful"))],
@@ -128,11 +127,11 @@ class FeedbackForm(FlaskForm):
     comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=4000)])
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     code = StringField(_l("Pass code"), validators=[DataRequired(), Length(max=40)])
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     institution = StringField(_l("Institution"), validators=[Length(max=200)])

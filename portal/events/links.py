@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import url_for
 
-from portal.accounts.services import external_url
 from portal.events.codes import guest_key
 from portal.events.models import Registration
+from portal.web import external_url
 
 # action -> endpoint, for each side. None: this side has no such page.
 ALUMNUS_ENDPOINTS: dict[str, str] = {

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from portal.accounts.services import external_url
 from portal.alumni.models import Alumnus
 from portal.events.calendar import ics_for
 from portal.events.lifecycle import SEAT_STATES, WAITLIST_STATES
@@ -20,6 +19,7 @@ from portal.events.models import Event, Registration
 from portal.events.queries import waitlist_rank
 from portal.extensions import db
 from portal.notify.services import Attachment, queue_mail
+from portal.web import external_url
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,10 @@ from portal.events.policy import eligible
 from portal.events.queries import rows_changed
 from portal.extensions import db
 from portal.lifecycle import ALUMNUS, GUEST, SYSTEM, Move
+from portal.notify.services import recipient_allows
+
+# What a guest's request asks for; stored with a new registration, else at confirmation.
+GUEST_DETAILS = ("guest_name", "guest_institution", "guest_language")
 
 
 class GuestKnown(AlreadyRegistered):
@@ -192,7 +196,13 @@ def register_alumnus(event: Event, alumnus: Alumnus, *, acting_as: str = ALUMNUS
 def request_guest(event: Event, *, name: str, email: str, institution: str,
                   language: str, acting_as: str = GUEST) -> None:
     """Record a guest's request and e-mail a confirmation link. An address that already
-    has a registration here raises GuestKnown (see `send_personal_link`)."""
+    has a registration here raises GuestKnown (see `send_personal_link`).
+
+    Asking again for an address whose registration waits for confirmation (or was
+    cancelled) changes nothing stored: whoever asks may not be the owner of the address.
+    It sends a confirmation link again (within EVENT_GUEST_MAIL_LIMIT), and the name,
+    institution and language asked for travel in that link's token: they are stored when
+    that link is confirmed, by whoever reads the mail."""
     if not (event.guests_allowed and event.registration_open()):
         raise Closed()
     email = (email or "").strip().lower()
@@ -201,11 +211,11 @@ def request_guest(event: Event, *, name: str, email: str, institution: str,
     state = existing.status if existing is not None else NEW
     known_id = existing.id if existing is not None else 0
     asked = check_move(state, "request", acting_as, lambda: GuestKnown(known_id))
-    values = {"status": asked.target, "guest_name": name.strip(),
-              "guest_institution": institution.strip(), "guest_language": language}
+    details = {"guest_name": name.strip(), "guest_institution": institution.strip(),
+               "guest_language": language}
     if existing is None:
         row = Registration(event_id=event.id, source=RegSource.GUEST, guest_email=email,
-                           pass_code=new_pass_code(), **values)
+                           pass_code=new_pass_code(), status=asked.target, **details)
         db.session.add(row)
         try:
             db.session.flush()
@@ -217,15 +227,23 @@ def request_guest(event: Event, *, name: str, email: str, institution: str,
             update(Registration)
             .where(Registration.id == existing.id,
                    Registration.status.in_(REGISTRATION.sources(asked.name, acting_as)))
-            .values(cancelled_at=None, **values))
+            .values(status=asked.target, cancelled_at=None))
         if changed != 1:  # confirmed or recorded at the door in the meantime
             raise GuestKnown(existing.id)
         _expire(existing)
         registration_id = existing.id
+    if not guest_mail_allowed(email):
+        return  # the address had its share of mails: the same answer, no mail
     lifetime = timedelta(hours=current_app.config["EVENT_GUEST_LINK_HOURS"])
     secret = tokens.issue(GUEST_TOKEN, lifetime=lifetime,
-                          payload={"registration_id": registration_id})
+                          payload={"registration_id": registration_id, **details})
     mails.guest_confirm(registration_id, secret)
+
+
+def guest_mail_allowed(email: str) -> bool:
+    """Anybody can type any address into the guest form: one address gets a few mails at
+    most (EVENT_GUEST_MAIL_LIMIT), however many people ask."""
+    return recipient_allows("event-guest", email, current_app.config["EVENT_GUEST_MAIL_LIMIT"])
 
 
 def send_personal_link(registration_id: int) -> bool:
@@ -233,6 +251,8 @@ def send_personal_link(registration_id: int) -> bool:
     False (and no mail) for anyone else (unconfirmed, cancelled, a walk-in)."""
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.status not in LINKED_STATES:
+        return False
+    if not guest_mail_allowed(registration.guest_email or ""):
         return False
     mails.guest_link(registration.id)
     return True
@@ -257,11 +277,13 @@ def confirm_guest(secret: str, *, acting_as: str = GUEST) -> tuple[Registration,
         raise LinkInvalid()
     _lock_event(event.id)
     values = _seat_or_place(event.id, seat, line)
+    # What this link's request asked for (a repeat request stored nothing of its own).
+    asked = {k: str(token.payload[k]) for k in GUEST_DETAILS if token.payload.get(k)}
     changed = rows_changed(
         update(Registration)
         .where(Registration.id == registration.id,
                Registration.status.in_(REGISTRATION.sources(seat.name, acting_as)))
-        .values(guest_salt=new_guest_salt(), **values))
+        .values(guest_salt=new_guest_salt(), **asked, **values))
     if changed != 1:
         raise LinkInvalid()
     _expire(registration, event)

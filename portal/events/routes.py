@@ -27,8 +27,10 @@ from portal.events.codes import pass_qr
 from portal.events.forms import ActionForm, FeedbackForm
 from portal.events.links import ALUMNUS_ENDPOINTS, GUEST_ENDPOINTS
 from portal.events.viewer import Viewer
+from portal.listing import int_param
+from portal.security import background
 from portal.storage.handout import blob_item, send_generated, send_item
-from portal.web import back_to, page_or_partial
+from portal.web import absolute, back_to, page_or_partial
 
 alumni_only = role_required(Role.ALUMNUS)
 
@@ -86,6 +88,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/events/<int:event_id>/seats")
 @alumni_only
+@background  # polled every 10 s: not activity (the session still times out)
 def seats(event_id: int) -> ResponseReturnValue:
     """The small fragment htmx polls: seats left, live."""
     event = _alumnus_viewer(event_id).event
@@ -145,7 +148,7 @@ def cancel(seen: Viewer) -> ResponseReturnValue:
 def calendar(seen: Viewer) -> ResponseReturnValue:
     event = seen.event
     link = event.online_link if seen.sees_online_link and event.has_online_part else ""
-    data = ics_for(event, url=seen.url("page", _external=True) or "", online_link=link)
+    data = ics_for(event, url=absolute(seen.page_url), online_link=link)
     return send_generated(data, f"event-{event.id}.ics", "text/calendar")
 
 
@@ -191,7 +194,8 @@ def feedback(seen: Viewer) -> ResponseReturnValue:
     form = FeedbackForm()
     back_to(seen.page_url)
     if request.method == "POST" and (done is not None or form.validate_on_submit()):
-        viewer.give_feedback(seen, int(form.rating.data or 0), form.comment.data or "")
+        rating = int_param(request.form, "rating", low=1, high=5) or 0
+        viewer.give_feedback(seen, rating, form.comment.data or "")
         flash(_("Thank you for your feedback."), "success")
         return redirect(seen.page_url, 303)
     return render_template("events/feedback.html", viewer=seen, event=seen.event, form=form,

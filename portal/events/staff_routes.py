@@ -17,7 +17,7 @@ from portal.events.forms import ActionForm, EventForm, MaterialForm, MessageForm
 from portal.events.models import Event, EventMaterial, EventStatus, Registration
 from portal.extensions import db
 from portal.storage.handout import blob_item, send_generated, send_item
-from portal.web import back_to, page_or_partial, see_other
+from portal.web import FORM_OVERHEAD, back_to, body_limit, page_or_partial, see_other
 
 
 def _event(event_id: int) -> Event:
@@ -122,8 +122,13 @@ def staff_cancel_registration(event_id: int, registration_id: int) -> ResponseRe
     return see_other("events.staff_show", event_id=event_id)
 
 
+def _material_body_limit() -> int:
+    return int(current_app.config["EVENT_MATERIAL_MAX_MB"]) * 2**20 + FORM_OVERHEAD
+
+
 @bp.post("/admin/events/<int:event_id>/materials")
 @staff_required
+@body_limit(_material_body_limit)
 def staff_add_material(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     form = MaterialForm()

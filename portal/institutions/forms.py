@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from portal.forms import Form
 from portal.i18n import valid_timezone
 from portal.institutions.models import InstitutionKind
 
@@ -22,7 +23,7 @@ def _timezone(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
-class InstitutionFields(FlaskForm):
+class InstitutionFields(Form):
     name = StringField(_l("Name of the institution"), validators=[DataRequired(), Length(max=200)])
     country = SelectField(_l("Country"), validators=[DataRequired()], validate_choice=True)
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
@@ -49,6 +50,6 @@ class AccessRequestForm(InstitutionFields):
                             validators=[Length(max=2000)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(_l("Reason (sent to the requester)"),
                            validators=[DataRequired(), Length(max=2000)])

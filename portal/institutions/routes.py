@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from portal.accounts import services as accounts
 from portal.accounts.policy import current_account, staff_required
 from portal.extensions import db, limiter
 from portal.i18n import country_choices, timezone_choices
@@ -66,6 +67,7 @@ def show(institution_id: int) -> ResponseReturnValue:
         return see_other("institutions.show", institution_id=institution.id)
     return render_template("institutions/form.html", form=form, institution=institution,
                            people=services.nominators(institution),
+                           conflicts=accounts.colleague_conflicts(institution.id),
                            decline_form=DeclineForm()), 422 if form.errors else 200
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
@@ -16,7 +17,7 @@ from portal.errors import Conflict
 from portal.extensions import db
 from portal.i18n import register_institution_zone
 from portal.institutions.models import Institution, InstitutionStatus
-from portal.notify.services import queue_mail
+from portal.notify.services import queue_mail, recipient_allows
 
 FIELDS = ("name", "country", "city", "timezone", "kind", "head_name", "head_email")
 LIST_LIMIT = 500  # the staff list of institutions shows at most this many
@@ -113,9 +114,12 @@ def request_access(data: Mapping[str, Any], language: str) -> Institution:
     record("institution.access_requested", actor=None, actor_label=institution.contact_email,
            object_type="institution", object_id=institution.id,
            details={"name": institution.name, "language": language})
-    queue_mail(institution.contact_email or "", "access_request_received",
-               subject=_l("We received your request for access"), language=language,
-               institution=institution)
+    # Anybody can type any address here: the mail says only the portal's own words, and
+    # an address gets a few at most (the request itself still reaches staff).
+    if recipient_allows("access-request", institution.contact_email or "",
+                        current_app.config["ACCESS_REQUEST_MAIL_LIMIT"]):
+        queue_mail(institution.contact_email or "", "access_request_received",
+                   subject=_l("We received your request for access"), language=language)
     return institution
 
 
@@ -152,4 +156,4 @@ def decline(institution: Institution, reason: str, actor: User, language: str = 
            object_id=institution.id, details={"name": institution.name})
     queue_mail(institution.contact_email or "", "access_request_declined",
                subject=_l("Your request for access"), language=language,
-               institution=institution, reason=institution.decline_reason)
+               reason=institution.decline_reason)

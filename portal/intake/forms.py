@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, TextAreaField
+from wtforms import FieldList, FormField, SelectField, TextAreaField
+from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.cycles.models import DocumentRequirement
+from portal.forms import Form
 from portal.nominations.labels import FIELD_LABELS
 
 # Candidate facts staff may comment on are the workspace's own (FIELD_LABELS), so a
@@ -18,7 +19,7 @@ from portal.nominations.labels import FIELD_LABELS
 FIELD_NOTE_ROWS = 3
 
 
-class FieldNoteForm(Form):
+class FieldNoteForm(SubForm):
     """One comment on one candidate fact (a sub-form: the outer form carries CSRF)."""
 
     field = SelectField(_l("Field"), choices=[("", _l("(choose a field)"))]
@@ -30,7 +31,7 @@ class FieldNoteForm(Form):
             raise ValidationError(_l("Choose the field this comment is about."))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     comment = TextAreaField(
         _l("Message to the institution"),
         validators=[DataRequired(_l("Say what the institution should change.")),

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,7 +37,7 @@ from portal.nominations.routes import LOCKED, load_nomination, nominator_require
 from portal.nominations.routes import workspace as workspace_context
 from portal.storage import Blob
 from portal.storage.handout import blob_item, send_item
-from portal.web import back_to, handle_portal_error, is_htmx, wants_json
+from portal.web import FORM_OVERHEAD, back_to, body_limit, handle_portal_error, is_htmx, wants_json
 
 UPLOAD_GONE = _l("This upload is no longer active: it was finished, replaced by another "
                  "file for the same document, or removed after a day. Please choose the "
@@ -141,6 +141,7 @@ def _limit_body(endpoint: str | None, values: dict[str, Any] | None) -> None:
         return
     max_bytes, refusal = found
     request.max_content_length = max_bytes
+    g.body_limit = max_bytes  # portal.web.enforce_body_limit keeps it
     if request.content_length is not None and request.content_length > max_bytes:
         raise refusal
 
@@ -170,6 +171,7 @@ def document_row(nomination_id: int, requirement_id: int) -> ResponseReturnValue
 
 @bp.post("/nominations/<int:nomination_id>/documents/<int:requirement_id>")
 @nominator_required
+@body_limit(lambda: uploads.chunk_threshold() + FORM_OVERHEAD)  # unknown document: 404
 def upload(nomination_id: int, requirement_id: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     requirement = _requirement(nomination, requirement_id)
@@ -278,6 +280,7 @@ def chunk_status(nomination_id: int, upload_id: int) -> ResponseReturnValue:
 
 @bp.put("/nominations/<int:nomination_id>/uploads/<int:upload_id>/parts/<int:number>")
 @nominator_required
+@body_limit(lambda: uploads.chunk_threshold() + FORM_OVERHEAD)  # unknown upload: 404
 def chunk_part(nomination_id: int, upload_id: int, number: int) -> ResponseReturnValue:
     nomination = load_nomination(nomination_id)
     if (refusal := _editable_or_refuse(nomination)) is not None:

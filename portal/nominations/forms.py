@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     Field,
     IntegerField,
@@ -24,6 +23,7 @@ from wtforms import (
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
 from portal.cycles.models import Cycle
+from portal.forms import DateField, Form
 from portal.i18n import country_choices
 from portal.nominations.labels import ENGLISH_LEVELS, FIELD_LABELS, SEXES
 from portal.nominations.models import Nomination
@@ -61,7 +61,7 @@ def _label(name: str) -> LazyString:
     return FIELD_LABELS[name]
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     """A section is saved on its own (autosave); its fields are Nomination columns."""
 
 
@@ -141,12 +141,12 @@ def valid_values(form: SectionForm) -> dict[str, Any]:
             if name in FIELD_LABELS and not f.errors}
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(_l("Why is the nomination withdrawn?"),
                            validators=[Length(min=3, max=2000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Answer behind a one-time link (endorsement or consent)."""
 
     decision = StringField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -9,13 +10,15 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from jinja2 import TemplateNotFound
+from limits import parse_many
 
 from portal import jobs
 from portal.audit.services import record
 from portal.db import utcnow
 from portal.errors import Conflict
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.notify.models import MailStatus, OutboxAttachment, OutboxMessage
+from portal.security import OwnLink
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -44,13 +47,18 @@ def queue_mail(
     `subject` is a `lazy_gettext(...)` string (with its own variables), so it is
     translated here in the recipient's language. Mails with `review=True` wait for
     a staff member to release them. Sending happens after the commit, outside the request.
+    In the HTML part only the context's OwnLink values (the portal's own links) are links.
     """
     language = language or "en"
+    # The portal's own links (OwnLink, from portal.web.external_url) are the only lines
+    # the HTML part turns into links; anything typed by someone stays text.
+    links = {str(v) for v in context.values() if isinstance(v, OwnLink)}
     with force_locale(language):
         subject_text = str(subject)
         text = render_template(f"email/{template}.txt", **context)
         html = _render_optional(f"email/{template}.html", **context) or render_template(
-            "email/_layout.html", text=text, subject=subject_text, language=language)
+            "email/_layout.html", text=text, subject=subject_text, language=language,
+            links=links)
     message = OutboxMessage(
         to_addr=to.strip().lower(), subject=subject_text, body_text=text, body_html=html,
         language=language, template=template, review_required=review,
@@ -65,6 +73,19 @@ def queue_mail(
     if not review:
         jobs.enqueue("portal.notify.jobs.send_message", message.id)
     return message
+
+
+def recipient_allows(flow: str, address: str, limit: str) -> bool:
+    """Count one mail of `flow` (e.g. "password-reset") to `address` against `limit`
+    (Flask-Limiter syntax, several separated by ';'): False when the address had its share,
+    and the caller sends nothing (answering the visitor the same way). Counted in the
+    rate-limit store, so every worker agrees (Redis in production); the address is kept
+    there only as a hash."""
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
+    allowed = True
+    for item in parse_many(limit):
+        allowed = limiter.limiter.hit(item, "mail-recipient", flow, digest) and allowed
+    return allowed
 
 
 def _render_optional(template_name: str, /, **context: Any) -> str | None:

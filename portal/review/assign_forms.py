@@ -3,36 +3,37 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField
 from wtforms.validators import DataRequired, NumberRange
 
+from portal.forms import Form
 
-class PreviewForm(FlaskForm):
+
+class PreviewForm(Form):
     replace_unstarted = BooleanField(
         _l("Replace unstarted assignments"),
         description=_l("Assignments whose reviewer has not started may be given to someone "
                        "else. Started and submitted reviews are always kept."))
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(Form):
     token = HiddenField(validators=[DataRequired()])
 
 
-class AddReviewerForm(FlaskForm):
+class AddReviewerForm(Form):
     reviewer_id = IntegerField(_l("Reviewer"), validators=[
         DataRequired(_l("Choose a reviewer.")), NumberRange(min=1)])
     over_limit = BooleanField(_l("Assign over the reviewer's load limit"))
     tell = BooleanField(_l("Tell the reviewer by e-mail"), default=True)
 
 
-class AddNominationForm(FlaskForm):
+class AddNominationForm(Form):
     nomination_id = IntegerField(_l("Nomination"), validators=[
         DataRequired(_l("Choose a nomination.")), NumberRange(min=1)])
     over_limit = BooleanField(_l("Assign over the reviewer's load limit"))
     tell = BooleanField(_l("Tell the reviewer by e-mail"), default=True)
 
 
-class RemoveForm(FlaskForm):
+class RemoveForm(Form):
     back = RadioField(choices=[("nomination", ""), ("reviewer", "")], default="nomination",
                       validate_choice=False)

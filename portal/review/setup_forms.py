@@ -6,10 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     Field,
     FloatField,
     IntegerField,
@@ -22,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from portal.forms import DateTimeLocalField, Form
 from portal.i18n import valid_timezone
 from portal.review.blind import BLIND_LABELS
 from portal.review.conflicts import KIND_LABELS
@@ -29,7 +28,7 @@ from portal.review.models import BlindField, ConflictKind, OthersVisible
 from portal.review.rubric import RubricError, parse_guidance
 
 
-def _timezone(form: FlaskForm, field: Field) -> None:
+def _timezone(form: Form, field: Field) -> None:
     if not valid_timezone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))
 
@@ -45,7 +44,7 @@ OTHERS_CHOICES = [
 ]
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     timezone = SelectField(_l("Time zone of the moments below"),
                            validators=[DataRequired(), _timezone], validate_choice=False)
     opens_local = DateTimeLocalField(_l("Review opens"), format="%Y-%m-%dT%H:%M",
@@ -81,7 +80,7 @@ class SettingsForm(FlaskForm):
         return ok
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description (what reviewers judge)"),
                                 validators=[Length(max=5000)])
@@ -120,12 +119,12 @@ class CriterionForm(FlaskForm):
                 "position": self.position.data or 0}
 
 
-class CopyRubricForm(FlaskForm):
+class CopyRubricForm(Form):
     source = SelectField(_l("Copy the rubric of"), coerce=int, validate_choice=False)
     settings = BooleanField(_l("Also copy the review settings (not the window)"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     language = SelectField(_l("Language of the invitation"),
@@ -137,7 +136,7 @@ def _optional_int(value: object) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     specialties = _checkboxes(_l("Specialties this reviewer reviews"), [])
     load_limit = IntegerField(_l("Load limit (dossiers; empty: the cycle's default)"),
                               validators=[Optional(), NumberRange(min=0, max=1000)])
@@ -155,7 +154,7 @@ TARGET_CHOICES = [("institution", _l("An institution")), ("country", _l("A count
                   ("nomination", _l("One nomination"))]
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     reviewer_id = SelectField(_l("Reviewer"), coerce=_optional_int, validate_choice=False,
                               validators=[DataRequired(message=_l("Choose a reviewer."))])
     kind = SelectField(_l("Kind"), choices=[(str(k), KIND_LABELS[k]) for k in ConflictKind])

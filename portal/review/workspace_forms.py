@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from portal.forms import Form
 from portal.listing import parse_int
 from portal.review.models import ConflictKind, Criterion
 from portal.review.reviewer_labels import CONFLICT_KIND_LABELS
@@ -44,12 +44,12 @@ def revision(form: Mapping[str, str]) -> int:
     return parse_int(form.get("revision"), default=0, low=1, high=MAX_REVISION) or 0
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(_l("Why do you decline this assignment?"),
                            validators=[DataRequired(), Length(min=REASON_MIN, max=REASON_MAX)])
 
 
-class DossierConflictForm(FlaskForm):
+class DossierConflictForm(Form):
     kind = SelectField(_l("Kind of conflict"),
                        choices=[(k.value, CONFLICT_KIND_LABELS[k]) for k in ConflictKind],
                        validators=[DataRequired()])
@@ -57,5 +57,5 @@ class DossierConflictForm(FlaskForm):
                          validators=[Length(max=REASON_MAX)])
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     body = TextAreaField(_l("Your message"), validators=[DataRequired()])

@@ -6,6 +6,9 @@ import io
 import json
 from typing import Any
 
+from portal.alumni.models import AlumniInvitation, InvitationStatus
+from portal.db import utcnow
+from portal.extensions import db
 from tests.access.rules import STAFF, Rule
 
 ALUMNI = frozenset({"alumnus", "other_alumnus"})
@@ -42,6 +45,13 @@ RULES: list[Rule] = [
     Rule("alumni.staff_merge", lambda w: f"/admin/alumni/{w.alumni_spare.id}/merge", STAFF,
          method="POST", data=lambda w: {"other_id": w.alumni_duplicate.id}, ok=(303,),
          mutates=True),
+    Rule("alumni.staff_decide_changes", lambda w: f"/admin/alumni/{w.alumni_asking.id}/changes",
+         STAFF, method="POST", data=lambda w: {"decision": "decline"}, ok=(303,),
+         mutates=True, note="a country the alumnus asked for; declined"),
+    Rule("alumni.staff_confirm_account",
+         lambda w: f"/admin/alumni/{w.alumni_held.id}/account", STAFF, method="POST",
+         ok=(303,), mutates=True,
+         note="a record whose address an unlinked account uses (invitation held)"),
     Rule("alumni.staff_from_cycle", lambda w: "/admin/alumni/from-cycle", STAFF),
     Rule("alumni.staff_from_cycle", lambda w: "/admin/alumni/from-cycle", STAFF,
          method="POST", data=lambda w: {"cycle_id": w.alumni_cycle.id}, ok=(303,),
@@ -80,5 +90,12 @@ def build(world: Any, factory: Any) -> None:
                                                   country="VN")
     world.alumni_spare = factories.alumnus(family_name="Spare", email=None, country="LA")
     world.alumni_duplicate = factories.alumnus(family_name="Spare", email=None, country="LA")
+    world.alumni_asking = factories.alumnus(family_name="Asking", email=None, country="LA",
+                                            requested_country="KH",
+                                            change_requested_at=utcnow())
+    holder = factory.reviewer(email="held.match@access.example.org")
+    world.alumni_held = factories.alumnus(family_name="Held", email=holder.email)
+    db.session.add(AlumniInvitation(alumnus_id=world.alumni_held.id, email=holder.email,
+                                    status=InvitationStatus.HELD))
     world.alumni_cycle, _ = factories.finished_cycle(factory, accepted=1, others=0)
     world.alumni_import_token = stage_file(CSV, "alumni.csv", "auto", world.staff.id)

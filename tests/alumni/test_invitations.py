@@ -106,3 +106,38 @@ def test_address_of_an_account_linked_elsewhere_is_not_reused(app_ctx, factory) 
     db.session.expire_all()
     assert db.session.get(Alumnus, twin.id).user_id is None
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+def test_an_unrelated_account_with_the_address_waits_for_staff(client, factory,
+                                                               login_as) -> None:
+    """Issue 12, point 15: a record whose address an existing account uses (a reviewer
+    here) does not silently give that account the record and the alumnus role."""
+    reviewer = factory.reviewer(email="same.address@example.org", name="Dr. Reviewer")
+    record = factories.alumnus(email="same.address@example.org", family_name="Namesake")
+    staff = factory.staff()
+    login_as(staff)
+    client.post("/admin/alumni/invite")
+    invitations.send_due(utcnow() + timedelta(minutes=5))
+    db.session.expire_all()
+    assert not db.session.get(User, reviewer.id).has_role(Role.ALUMNUS)
+    assert db.session.get(Alumnus, record.id).user_id is None
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    row = db.session.scalars(select(AlumniInvitation)).one()
+    assert row.status == InvitationStatus.HELD
+
+    listing = client.get("/admin/alumni/invitations").get_data(as_text=True)
+    assert "Addresses that already have an account" in listing and "Namesake" in listing
+    page = client.get(f"/admin/alumni/{record.id}").get_data(as_text=True)
+    assert "An account uses this record" in page and "Dr. Reviewer" in page
+    # Asking again queues nothing new while staff have not decided.
+    again = client.post("/admin/alumni/invite", follow_redirects=True)
+    assert "1 invited recently or queued" in again.get_data(as_text=True)
+
+    assert client.post(f"/admin/alumni/{record.id}/account").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Alumnus, record.id).user_id == reviewer.id
+    assert db.session.get(User, reviewer.id).roles == {Role.REVIEWER, Role.ALUMNUS}
+    [mail] = list(db.session.scalars(select(OutboxMessage)))
+    assert mail.to_addr == reviewer.email and mail.template == "roles_granted"
+    assert db.session.scalars(select(AlumniInvitation)).one().status == InvitationStatus.SENT
+    assert client.post(f"/admin/alumni/{record.id}/account").status_code == 303  # decided

@@ -7,6 +7,7 @@ from datetime import date
 from portal.alumni.models import Alumnus
 from portal.extensions import db
 from tests.alumni import factories
+from tests.events import factories as event_factories
 
 PROFILE = {"position": "Head of radiology", "institution_now": "Cho Ray Hospital",
            "specialty": "Radiology", "city": "Ho Chi Minh City", "country": "VN",
@@ -24,8 +25,10 @@ def test_alumnus_keeps_their_own_profile(client, factory, login_as) -> None:
     assert response.status_code == 303
     db.session.expire_all()
     mine = db.session.get(Alumnus, mine.id)
-    assert (mine.position, mine.specialty, mine.country, mine.directory_visible) == (
-        "Head of radiology", "radiology", "VN", True)
+    assert (mine.position, mine.directory_visible) == ("Head of radiology", True)
+    # A new specialty and country wait for staff (issue 12, point 9: they decide events).
+    assert (mine.specialty, mine.country) == ("cardiology", "TH")
+    assert mine.requested_changes == {"specialty": "radiology", "country": "VN"}
     assert mine.directory_show_email is False  # a separate opt-in
     assert mine.family_name == "Tran"  # not a profile field
     assert user.timezone == "Asia/Ho_Chi_Minh"  # the account follows the profile
@@ -87,3 +90,59 @@ def test_directory_shows_only_opted_in_people_and_what_they_chose(client, factor
     login_as(factory.staff())
     staff_page = client.get("/alumni/directory").get_data(as_text=True)
     assert "Quiet" in staff_page and "Hidden" not in staff_page
+
+
+
+def test_a_new_country_opens_events_only_once_staff_confirm_it(client, factory,
+                                                                login_as) -> None:
+    """Issue 12, point 9: eligibility comes from the record staff keep; the alumnus asks."""
+    user = factory.alumnus()
+    mine = factories.alumnus(user_id=user.id, country="VN", specialty="cardiology")
+    event = event_factories.event(title="Kuala Lumpur workshop", eligible_countries=["MY"])
+    login_as(user)
+    assert client.get(f"/events/{event.id}").status_code == 404
+    response = client.post("/alumni/profile", data={**PROFILE, "country": "MY",
+                                                    "specialty": "cardiology"})
+    assert response.status_code == 303
+    page = client.get("/alumni/profile").get_data(as_text=True)
+    assert "Waiting for program staff to confirm" in page and "Malaysia" in page
+    db.session.expire_all()
+    record = db.session.get(Alumnus, mine.id)
+    assert (record.country, record.requested_changes) == ("VN", {"country": "MY"})
+    # Still the record's country: the Malaysian event stays closed to them.
+    assert client.get(f"/events/{event.id}").status_code == 404
+    assert client.post(f"/events/{event.id}/register").status_code == 404
+    assert "Kuala Lumpur workshop" not in client.get("/events").get_data(as_text=True)
+    # Saving the profile again keeps the request (the form shows what was asked).
+    form = client.get("/alumni/profile").get_data(as_text=True)
+    assert '<option selected value="MY">' in form or 'value="MY" selected' in form
+
+    staff = factory.staff()
+    login_as(staff)
+    shown = client.get(f"/admin/alumni/{mine.id}").get_data(as_text=True)
+    assert "The alumnus asks to change" in shown
+    assert "1 record has a change of country or specialty to confirm." in client.get(
+        "/admin/alumni").get_data(as_text=True)
+    assert client.post(f"/admin/alumni/{mine.id}/changes",
+                       data={"decision": "confirm"}).status_code == 303
+    db.session.expire_all()
+    record = db.session.get(Alumnus, mine.id)
+    assert (record.country, record.requested_changes) == ("MY", {})
+    assert client.post(f"/admin/alumni/{mine.id}/changes",
+                       data={"decision": "confirm"}).status_code == 303  # nothing left: said
+    login_as(user)
+    assert client.get(f"/events/{event.id}").status_code == 200
+
+
+def test_staff_may_decline_a_requested_change(client, factory, login_as) -> None:
+    user = factory.alumnus()
+    mine = factories.alumnus(user_id=user.id, country="VN", specialty="cardiology")
+    login_as(user)
+    client.post("/alumni/profile", data={**PROFILE, "country": "VN",
+                                         "specialty": "Radiology"})
+    login_as(factory.staff())
+    assert client.post(f"/admin/alumni/{mine.id}/changes",
+                       data={"decision": "decline"}).status_code == 303
+    db.session.expire_all()
+    record = db.session.get(Alumnus, mine.id)
+    assert (record.specialty, record.requested_changes) == ("cardiology", {})

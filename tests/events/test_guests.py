@@ -171,3 +171,36 @@ def test_after_the_event_a_guest_gets_the_certificate_and_answers_once(client) -
     shown = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "You have already answered this survey" in shown
     assert [f.rating for f in db.session.scalars(select(Feedback))] == [4]
+
+
+def test_asking_again_for_a_pending_address_changes_nothing_stored(client) -> None:
+    """Issue 12, point 4: someone who knows a pending guest's address cannot replace their
+    name and institution; the request only sends the confirmation again, and what it asked
+    for applies only when its own link is confirmed."""
+    event = factories.event(guests_allowed=True, capacity=5)
+    client.post(f"/events/{event.id}/guest", data=FORM)
+    first = _link(mails(template="event_guest_confirm")[0].body_text, "confirm")
+    other = client.post(f"/events/{event.id}/guest", data={
+        **FORM, "name": "Mallory Impostor", "institution": "Fake Clinic"})
+    assert other.status_code == 200 and "Check your e-mail" in other.get_data(as_text=True)
+    row = db.session.scalars(select(Registration)).one()
+    db.session.refresh(row)
+    assert (row.guest_name, row.guest_institution) == (FORM["name"], FORM["institution"])
+    assert len(mails("wanida@clinic.example.org", "event_guest_confirm")) == 2
+
+    # The first link confirms what was asked first.
+    assert client.post(first).status_code == 303
+    db.session.refresh(row)
+    assert row.status == RegStatus.REGISTERED and row.guest_name == FORM["name"]
+
+
+def test_the_details_of_a_repeat_apply_only_through_its_own_link(client) -> None:
+    event = factories.event(guests_allowed=True, capacity=5)
+    client.post(f"/events/{event.id}/guest", data=FORM)
+    client.post(f"/events/{event.id}/guest", data={**FORM, "name": "Dr. W. Chaiyasit"})
+    second = _link(mails(template="event_guest_confirm")[1].body_text, "confirm")
+    row = db.session.scalars(select(Registration)).one()
+    assert row.guest_name == FORM["name"]
+    assert client.post(second).status_code == 303
+    db.session.refresh(row)
+    assert row.guest_name == "Dr. W. Chaiyasit" and row.status == RegStatus.REGISTERED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import timedelta
 
 from PIL import Image
@@ -223,3 +224,31 @@ def test_cancelling_after_the_start_is_refused_and_changes_nothing(client, login
     assert "cannot be cancelled any more" in client.get(refused.headers["Location"]).get_data(
         as_text=True)
     assert registration_of(event.id, record.id).status == RegStatus.REGISTERED
+
+
+def test_polling_the_seats_does_not_keep_a_session_alive(client, login_as, factory) -> None:
+    """Issue 12, point 14: the page polls every 10 s; a browser left open must still be
+    signed out after IDLE_TIMEOUT_MINUTES without the person doing anything."""
+    user, _ = factories.alumnus(factory)
+    event = factories.event(capacity=3)
+    login_as(user)
+    poll = {"HX-Request": "true", "HX-Trigger": f"seats-{event.id}"}
+    idle_since = int(time.time()) - 29 * 60
+    with client.session_transaction() as session:
+        session["seen"] = idle_since
+    assert client.get(f"/events/{event.id}/seats", headers=poll).status_code == 200
+    with client.session_transaction() as session:
+        assert session["seen"] == idle_since  # the poll was not activity
+        session["seen"] = int(time.time()) - 31 * 60
+    # The next poll finds the session idle: signed out, and htmx is sent to the sign-in
+    # page as a whole page (not swapped into the seat count).
+    ended = client.get(f"/events/{event.id}/seats", headers=poll)
+    assert ended.status_code == 204 and ended.headers["HX-Redirect"].startswith("/login")
+    assert client.get("/events").status_code == 302
+    # Opening a page is activity.
+    login_as(user)
+    with client.session_transaction() as session:
+        session["seen"] = idle_since
+    assert client.get(f"/events/{event.id}/seats").status_code == 200
+    with client.session_transaction() as session:
+        assert session["seen"] > idle_since

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from portal.accounts.models import Role, User
@@ -68,15 +70,16 @@ def test_nominator_invites_colleagues_of_own_institution_only(app_ctx, factory) 
     assert colleague.institution_id == mine.id and colleague.roles == {Role.NOMINATOR}
     assert outbox("colleague@example.org")
 
-    # A nominator of another institution cannot be pulled over.
+    # A nominator of another institution cannot be pulled over (the answer says nothing
+    # of it: issue 12, point 10, tests below).
     response = client.post("/institution/people", data={
         "name": "Other", "email": other.email, "language": "en"})
-    assert response.status_code == 422
-    assert "nominator of another institution" in response.get_data(as_text=True)
+    assert response.status_code == 303
     assert fresh(User, other.id).institution_id == theirs.id
+    assert not outbox(other.email)
 
     page = client.get("/institution/people").get_data(as_text=True)
-    assert "colleague@example.org" in page and other.email not in page
+    assert "colleague@example.org" in page
     assert client.get("/admin/people/invite").status_code == 403
 
 
@@ -143,17 +146,101 @@ def test_people_list_filters(client, factory) -> None:  # noqa: ANN001
 
 
 def test_nominator_cannot_turn_an_existing_account_into_a_colleague(client, factory, login_as):
-    from portal.accounts.models import Role
-
     nominator = factory.nominator()
     reviewer = factory.reviewer()
     login_as(nominator)
     response = client.post("/institution/people", data={
         "name": "Someone", "email": reviewer.email, "language": "en"})
-    assert response.status_code == 422
-    assert b"already has an account" in response.data
-    from portal.extensions import db
-
+    assert response.status_code == 303  # the same answer as for a new address (point 10)
     db.session.refresh(reviewer)
     assert not reviewer.has_role(Role.NOMINATOR)
     assert reviewer.institution_id is None
+    assert not outbox(reviewer.email)
+
+
+def _shown(response) -> str:  # noqa: ANN001
+    """What the nominator reads: the page's main text, the typed address and the CSRF
+    token (which changes with every answer) taken out."""
+    html = response.get_data(as_text=True)
+    main = html[html.index("<main"):html.index("</main>")]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def test_inviting_a_colleague_says_the_same_for_every_address(client, factory,  # noqa: ANN001
+                                                             login_as) -> None:
+    """Issue 12, point 10: whether an address has an account, and which role it holds,
+    is not the nominator's to learn; staff see the conflict on the institution's page."""
+    mine, theirs = factory.institution(name="Mine"), factory.institution(name="Theirs")
+    nominator = factory.nominator(mine)
+    existing = {
+        "reviewer": factory.reviewer(email="reviewer@example.org"),
+        "staff": factory.staff(email="boss@example.org"),
+        "other nominator": factory.nominator(theirs, email="theirs@example.org"),
+        "deactivated": factory.reviewer(email="gone@example.org", active=False),
+    }
+    login_as(nominator)
+    answers = {}
+    for n, email in enumerate(["new.person@example.org",
+                               *[u.email for u in existing.values()]]):
+        response = client.post("/institution/people", data={
+            "name": f"Person {n}", "email": email, "language": "en"}, follow_redirects=True)
+        answers[email] = (response.status_code,
+                          _shown(response).replace(email, "EMAIL").replace(f"Person {n}",
+                                                                           "NAME"))
+    pages = {a[1].split("Invitations waiting")[0] for a in answers.values()}
+    assert {status for status, _ in answers.values()} == {200}
+    assert len(pages) == 1, pages
+    assert "Invitation sent to EMAIL." in pages.pop()
+    listing = client.get("/institution/people").get_data(as_text=True)
+    for email in answers:  # every address is listed as waiting, the same way
+        assert email in listing
+    for user in existing.values():
+        db.session.refresh(user)
+        assert user.institution_id != mine.id and not outbox(user.email)
+    assert len(outbox("new.person@example.org")) == 1
+
+    login_as(factory.staff(email="staff2@example.org"))
+    page = client.get(f"/admin/institutions/{mine.id}").get_data(as_text=True)
+    assert "Colleague invitations for addresses that have an account" in page
+    for email, reason in [("reviewer@example.org", "an account with other roles"),
+                          ("theirs@example.org", "a nominator of another institution"),
+                          ("gone@example.org", "a deactivated account")]:
+        assert email in page and reason in page
+    assert audit("account.colleague_conflict")
+
+
+def test_setting_a_password_voids_every_other_link_of_the_person(app_ctx, factory) -> None:  # noqa: ANN001
+    """Issue 12, point 11: an invitation still open after the person set a password by a
+    reset link must not work (it would set the password again and sign them out)."""
+    staff = factory.staff()
+    staff_client = app_ctx.test_client()
+    login(staff_client, staff)
+    staff_client.post("/admin/people/invite", data={
+        "name": "Dr. Two Links", "email": "two.links@example.org", "roles": "reviewer",
+        "institution_id": "0", "language": "en"})
+    [invitation] = outbox("two.links@example.org")
+    person = app_ctx.test_client()
+    person.post("/password/forgot", data={"email": "two.links@example.org"})
+    reset = outbox("two.links@example.org")[-1]
+    assert reset.template == "password_reset"
+    assert person.post(link_path(reset), data={"password": NEW, "confirm": NEW}
+                       ).status_code == 303
+    assert person.get("/dashboard").status_code == 200
+
+    assert person.get(link_path(invitation)).status_code == 410
+    assert person.post(link_path(invitation), data={"password": "another password 1",
+                                                    "confirm": "another password 1"}
+                       ).status_code == 410
+    assert person.get("/dashboard").status_code == 200  # still signed in
+    login(app_ctx.test_client(), _user("two.links@example.org"), NEW)
+
+
+def test_changing_the_password_voids_an_open_reset_link(app_ctx, factory) -> None:  # noqa: ANN001
+    user = factory.reviewer(email="changer@example.org")
+    client = app_ctx.test_client()
+    client.post("/password/forgot", data={"email": user.email})
+    [reset] = outbox(user.email)
+    login(client, user)
+    assert client.post("/account/password", data={
+        "current": TEST_PASSWORD, "password": NEW, "confirm": NEW}).status_code == 303
+    assert app_ctx.test_client().get(link_path(reset)).status_code == 410

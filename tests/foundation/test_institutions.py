@@ -73,7 +73,7 @@ def test_request_access_then_approve(app_ctx, factory) -> None:  # noqa: ANN001
     institution = _institution(FIELDS["name"])
     assert institution.status == InstitutionStatus.REQUESTED
     [received] = outbox("ploy@children-bkk.example.org")
-    assert "We received your request" in received.body_text
+    assert "We received a request for access" in received.body_text
 
     staff_client = app_ctx.test_client()
     login(staff_client, factory.staff())

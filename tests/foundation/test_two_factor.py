@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 
@@ -26,6 +27,11 @@ def _enrol(client) -> tuple[str, list[str]]:  # noqa: ANN001
     return secret, codes
 
 
+def _next_code(secret: str) -> str:
+    """The code of the next time step (the one shown when enrolling was used up)."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
 def _password_step(client, user) -> None:  # noqa: ANN001
     response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD,
                                            "next": "/account"})
@@ -47,7 +53,7 @@ def test_enrol_then_sign_in_with_a_code(app_ctx, factory) -> None:  # noqa: ANN0
     wrong = client.post("/login/verify", data={"code": "123456"})
     assert wrong.status_code == 401
     assert "This code is not right." in wrong.get_data(as_text=True)
-    response = client.post("/login/verify", data={"code": pyotp.TOTP(secret).now()})
+    response = client.post("/login/verify", data={"code": _next_code(secret)})
     assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert client.get("/dashboard").status_code == 200
     [event] = audit("login", actor_id=user.id)[-1:]
@@ -130,11 +136,28 @@ def test_a_reset_link_does_not_skip_the_second_factor(app_ctx, factory) -> None:
                                        "confirm": "new password 2026"})
     assert response.status_code == 303 and response.headers["Location"] == "/login/verify"
     assert client.get("/dashboard").status_code == 302  # the mailbox alone is not enough
-    client.post("/login/verify", data={"code": pyotp.TOTP(secret).now()})
+    client.post("/login/verify", data={"code": _next_code(secret)})
     assert client.get("/dashboard").status_code == 200
 
 
 def test_codes_are_limited_per_account(app_ctx, factory, settings) -> None:  # noqa: ANN001
+    user = factory.reviewer()
+    client = app_ctx.test_client()
+    login(client, user)
+    secret, _codes = _enrol(client)
+    settings(LOGIN_ACCOUNT_LIMIT="3 per minute")  # from many addresses: the account's ceiling
+
+    def code_from(ip: str, code: str) -> int:
+        other = client_at(app_ctx, ip)
+        other.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+        return other.post("/login/verify", data={"code": code}).status_code
+
+    assert [code_from(f"203.0.113.{i}", "000000") for i in (1, 2, 3)] == [401, 401, 401]
+    assert code_from("203.0.113.4", _next_code(secret)) == 429
+
+
+def test_wrong_codes_from_one_address_do_not_lock_out_the_owner(app_ctx, factory,  # noqa: ANN001
+                                                                settings) -> None:
     user = factory.reviewer()
     client = app_ctx.test_client()
     login(client, user)
@@ -146,8 +169,8 @@ def test_codes_are_limited_per_account(app_ctx, factory, settings) -> None:  # n
         other.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
         return other.post("/login/verify", data={"code": code}).status_code
 
-    assert [code_from(f"203.0.113.{i}", "000000") for i in (1, 2, 3)] == [401, 401, 401]
-    assert code_from("203.0.113.4", pyotp.TOTP(secret).now()) == 429
+    assert [code_from("203.0.113.9", "000000") for _ in range(4)] == [401, 401, 401, 429]
+    assert code_from("192.0.2.30", _next_code(secret)) == 303
 
 
 def test_a_code_cannot_be_replayed_within_its_window(app_ctx, factory) -> None:  # noqa: ANN001
@@ -156,7 +179,7 @@ def test_a_code_cannot_be_replayed_within_its_window(app_ctx, factory) -> None: 
     login(client, user)
     secret, _codes = _enrol(client)
     client.post("/logout")
-    code = pyotp.TOTP(secret).now()
+    code = _next_code(secret)
     _password_step(client, user)
     assert client.post("/login/verify", data={"code": code}).status_code == 303
     client.post("/logout")
@@ -165,4 +188,23 @@ def test_a_code_cannot_be_replayed_within_its_window(app_ctx, factory) -> None: 
     _password_step(client, user)
     replay = client.post("/login/verify", data={"code": code})
     assert replay.status_code == 401
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_the_enrolment_code_does_not_sign_in_again(app_ctx, factory) -> None:  # noqa: ANN001
+    """Issue 12, point 12: the code typed to turn the second factor on is used up; someone
+    who saw it (over a shoulder, on a shared screen) cannot sign in with it afterwards."""
+    user = factory.reviewer()
+    client = app_ctx.test_client()
+    login(client, user)
+    assert client.post("/account/2fa/setup").status_code == 303
+    page = client.get("/account/2fa").get_data(as_text=True)
+    secret = re.search(r"<code>([A-Z2-7]{16,})</code>", page).group(1)
+    code = pyotp.TOTP(secret).now()
+    assert client.post("/account/2fa/enable", data={"code": code}).status_code == 200
+    client.post("/logout")
+
+    _password_step(client, user)
+    again = client.post("/login/verify", data={"code": code})
+    assert again.status_code == 401
     assert client.get("/dashboard").status_code == 302

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from portal.events.codes import guest_key
 from portal.extensions import db
 from tests.access.world import all_rules, build_world
 from tests.conftest import login
+from tests.events import factories as event_factories
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -152,3 +154,20 @@ def test_production_needs_a_secret_key_and_secure_cookies(tmp_path) -> None:
     flask_settings = config.flask_config(config.load({"PRODUCTION": True}))
     assert flask_settings["SESSION_COOKIE_SECURE"] is True
     assert flask_settings["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_no_page_is_kept_in_caches_but_static_files_are(client) -> None:  # noqa: ANN001
+    """Issue 12, point 17: pages reached through one-time links carry personal data
+    without a session (a guest's page, a confirmation link): no-store for every answer
+    but static files."""
+    event = event_factories.event(guests_allowed=True)
+    guest = event_factories.registration(event, guest_name="Dr. Cached Guest")
+    page = client.get(f"/events/guest/{guest.id}/{guest_key(guest)}")
+    assert page.status_code == 200 and "Dr. Cached Guest" in page.get_data(as_text=True)
+    for response in (page, client.get("/login"), client.get("/request-access"),
+                     client.get("/events/guest/confirm/not-a-token"),
+                     client.get("/no/such/page")):
+        assert response.headers.get("Cache-Control") == "no-store", response.request.path
+    static = client.get("/static/js/portal.js")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")

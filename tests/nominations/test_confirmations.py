@@ -269,3 +269,22 @@ def test_links_per_nomination_are_limited(app, client, nominator, cycle, monkeyp
     db.session.commit()
     assert client.post(url).status_code == 303
     assert len(_mails(template)) == 5
+
+
+# -- point 3 for the nominations' own forms: names stay on one line --------------------
+
+def test_candidate_names_typed_with_line_breaks_are_stored_on_one_line(client, nominator,
+                                                                        cycle):
+    """A name typed with line breaks and tabs reaches the page and every mail (consent,
+    endorsement) as one line."""
+    nomination = _mine(nominator, cycle, state=NominationState.DRAFT, confirmed=False)
+    client.post(f"/nominations/{nomination.id}/sections/identity", headers=HTMX,
+                data={"identity-family_name": "Tan\r\nWei",
+                      "identity-given_names": "Mei\tLing\u2028Yan",
+                      "identity-passport_number": "A12345678",
+                      "identity-date_of_birth": "1990-05-17", "identity-sex": "female",
+                      "identity-nationality": "MY"})
+    db.session.expire_all()
+    stored = db.session.get(Nomination, nomination.id)
+    assert stored.family_name == "Tan Wei"
+    assert stored.given_names == "Mei Ling Yan"
