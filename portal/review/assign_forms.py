@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField
 from wtforms.validators import DataRequired, NumberRange
 
 from portal.forms import Form
+from portal.listing import MAX_ID
 
 
 class PreviewForm(Form):
@@ -22,14 +23,14 @@ class ApplyForm(Form):
 
 class AddReviewerForm(Form):
     reviewer_id = IntegerField(_l("Reviewer"), validators=[
-        DataRequired(_l("Choose a reviewer.")), NumberRange(min=1)])
+        DataRequired(_l("Choose a reviewer.")), NumberRange(min=1, max=MAX_ID)])
     over_limit = BooleanField(_l("Assign over the reviewer's load limit"))
     tell = BooleanField(_l("Tell the reviewer by e-mail"), default=True)
 
 
 class AddNominationForm(Form):
     nomination_id = IntegerField(_l("Nomination"), validators=[
-        DataRequired(_l("Choose a nomination.")), NumberRange(min=1)])
+        DataRequired(_l("Choose a nomination.")), NumberRange(min=1, max=MAX_ID)])
     over_limit = BooleanField(_l("Assign over the reviewer's load limit"))
     tell = BooleanField(_l("Tell the reviewer by e-mail"), default=True)
 

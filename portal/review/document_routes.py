@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from portal.accounts.models import Role
 from portal.accounts.policy import current_account, role_required
+from portal.listing import int_param
 from portal.review import bp, documents, exports
 from portal.storage import get_storage
 from portal.storage.handout import send_generated, send_item, send_zip
@@ -51,5 +52,5 @@ def dossier_zip(nomination_id: int) -> ResponseReturnValue:
 @reviewer_required
 def my_reviews_export(fmt: str) -> ResponseReturnValue:
     user = current_account()
-    export = exports.export_own_reviews(user, fmt, request.args.get("cycle", type=int))
+    export = exports.export_own_reviews(user, fmt, int_param(request.args, "cycle"))
     return send_generated(export.data, export.filename, export.mimetype)

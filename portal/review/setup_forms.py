@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from portal.forms import DateTimeLocalField, Form
 from portal.i18n import valid_timezone
+from portal.listing import parse_int
 from portal.review.blind import BLIND_LABELS
 from portal.review.conflicts import KIND_LABELS
 from portal.review.models import BlindField, ConflictKind, OthersVisible
@@ -119,8 +120,13 @@ class CriterionForm(Form):
                 "position": self.position.data or 0}
 
 
+def _optional_int(value: object) -> int | None:
+    """An id chosen in a list, or None (empty, not a number, or beyond any id)."""
+    return parse_int(value)
+
+
 class CopyRubricForm(Form):
-    source = SelectField(_l("Copy the rubric of"), coerce=int, validate_choice=False)
+    source = SelectField(_l("Copy the rubric of"), coerce=_optional_int, validate_choice=False)
     settings = BooleanField(_l("Also copy the review settings (not the window)"))
 
 
@@ -129,11 +135,6 @@ class InviteForm(Form):
     email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     language = SelectField(_l("Language of the invitation"),
                            choices=[("en", "English"), ("ja", "日本語")])
-
-
-def _optional_int(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 class MemberForm(Form):

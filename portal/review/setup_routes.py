@@ -194,7 +194,7 @@ def copy_rubric(cycle_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit() or form.source.data is None:
         flash(_("Choose the cycle to copy from."), "error")
         return see_other("review.rubric_page", cycle_id=cycle.id)
-    source = db.get_or_404(Cycle, form.source.data)
+    source = db.get_or_404(Cycle, form.source.data or 0)
     n = rubric.copy_rubric(source, cycle, current_account(), settings=bool(form.settings.data))
     flash(ngettext("%(num)d criterion copied from %(cycle)s.",
                    "%(num)d criteria copied from %(cycle)s.", n, cycle=source.name), "success")

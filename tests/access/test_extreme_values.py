@@ -60,8 +60,10 @@ def parameter_names() -> list[str]:
     return sorted(names - {"next", "file", "formdata", "mapping", "csrf_token"})
 
 
-def _viewer(rule: Rule) -> str:
-    return next(v for v in VIEWERS if v in rule.allowed)
+def _viewer(rule: Rule) -> str | None:
+    """A viewer the rule lets in; None for rules that only check refusals (a dossier a
+    conflict closes: every viewer is refused, so the route is tried by another rule)."""
+    return next((v for v in VIEWERS if v in rule.allowed), None)
 
 
 def _path_variants(app: Flask, path: str, method: str) -> Iterator[str]:
@@ -136,6 +138,8 @@ def test_no_route_answers_5xx_to_extreme_numbers_and_dates(app_ctx, factory,  # 
         if rule.endpoint == "auth.logout":
             continue
         viewer = _viewer(rule)
+        if viewer is None:
+            continue
         path = urlsplit(rule.url(viewers.world)).path
         for changed in _path_variants(app_ctx, path, rule.method):
             request(viewer, changed, rule.method, form(rule, None))
