@@ -135,9 +135,12 @@ def live_server(e2e_app) -> Iterator[str]:  # noqa: ANN001
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _unavailable("playwright is not installed (pip install -e '.[test]')")
+    # Assertions wait up to 15 s (5 s by default): on a loaded 2-core CI machine an
+    # autosave round trip or an htmx swap can take longer than 5 s without being wrong.
+    expect.set_options(timeout=15_000)
     if not Path(CHROMIUM).exists():
         _unavailable(f"Chromium not found at {CHROMIUM} (make browser installs it)")
     with sync_playwright() as pw:
